@@ -1,0 +1,136 @@
+"""Typed output models: the JSON contract of `criteria_nlp annotate` (CONTRACT.md).
+
+Models hold plain values only, never spaCy objects. Offsets index the input text
+exactly as given, so for every span object `text[start:end] == span.text`.
+"""
+from __future__ import annotations
+
+import json
+from typing import List, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Section = Literal["inclusion", "exclusion"]
+ConstraintKind = Literal["numeric", "age", "temporal", "duration", "count", "dose"]
+Sex = Literal["ALL", "FEMALE", "MALE"]
+
+ENTITY_LABELS = (
+    "Condition", "Drug", "Procedure", "Measurement", "Observation", "Device", "Person",
+    "Visit", "Temporal", "Value", "Negation", "Qualifier", "Multiplier",
+    "Reference_point", "Mood",
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Bound(_Model):
+    """One end of an interval: `≥ 10` is Bound(value=10, inclusive=True)."""
+
+    value: float
+    inclusive: bool
+
+
+class SpanRef(_Model):
+    """A span of the input text with a label, e.g. the subject of a constraint."""
+
+    start: int
+    end: int
+    text: str
+    label: Optional[str] = None
+
+
+class Criterion(_Model):
+    """One item of an eligibility list: a bullet, a numbered item or a line."""
+
+    start: int
+    end: int
+    text: str
+    section: Optional[Section] = None
+    cohort: Optional[str] = None
+
+
+class Entity(_Model):
+    """An entity with its ConText flags. Labels are the Chia core types."""
+
+    start: int
+    end: int
+    text: str
+    label: str
+    negated: bool = False
+    hypothetical: bool = False
+    historical: bool = False
+    family: bool = False
+    concept: Optional[str] = None
+
+
+class Constraint(_Model):
+    """An interval over a quantity, with its subject and provenance.
+
+    "serum IgA level <10 mg/dL" -> kind "numeric", upper Bound(10, inclusive=False),
+    unit "mg/dL", ucum "mg/dL", subject "serum IgA level".
+    """
+
+    kind: ConstraintKind
+    start: Optional[int]
+    end: Optional[int]
+    text: Optional[str]
+    subject: Optional[SpanRef] = None
+    lower: Optional[Bound] = None
+    upper: Optional[Bound] = None
+    unit: Optional[str] = None
+    ucum: Optional[str] = None
+    relative_to: Optional[str] = None
+    anchor: Optional[str] = None
+    section: Optional[Section] = None
+    criterion: Optional[int] = None
+    negated: bool = False
+    hypothetical: bool = False
+    scale_max: Optional[float] = Field(
+        default=None, description="Maximum of an N/M score: 150 in `MMT-8 ≤141/150`."
+    )
+    alternative_of: Optional[int] = Field(
+        default=None,
+        description="Index of the constraint this one is an alternative spelling of "
+        "(`>2.5 mg/dL or 221 μmol/L`).",
+    )
+
+    def admits(self, value: float) -> bool:
+        """Whether `value` (in this constraint's unit) lies inside the interval."""
+        if self.lower is not None:
+            if value < self.lower.value or (value == self.lower.value and not self.lower.inclusive):
+                return False
+        if self.upper is not None:
+            if value > self.upper.value or (value == self.upper.value and not self.upper.inclusive):
+                return False
+        return True
+
+
+class Structured(_Model):
+    """ClinicalTrials.gov's structured eligibility fields."""
+
+    age: Optional[Constraint] = None
+    sex: Optional[Sex] = None
+    healthy_volunteers: Optional[bool] = None
+
+
+class Document(_Model):
+    """One annotated document: the line `annotate` writes for it."""
+
+    id: str
+    text: str
+    criteria: List[Criterion] = Field(default_factory=list)
+    entities: List[Entity] = Field(default_factory=list)
+    constraints: List[Constraint] = Field(default_factory=list)
+    structured: Optional[Structured] = None
+    errors: List[str] = Field(default_factory=list)
+
+    def to_json(self) -> str:
+        """One line of JSONL, non-ASCII kept as is."""
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False)
+
+
+def document_json_schema() -> dict:
+    """JSON Schema of one output line, generated from the models."""
+    return Document.model_json_schema()
