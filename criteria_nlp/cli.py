@@ -1,0 +1,110 @@
+"""The command line: `python -m criteria_nlp annotate|evaluate|benchmark ...`.
+
+Each command parses its arguments and calls a library function; the work is done in
+`criteria_nlp.annotate_records`, `criteria_nlp.io`, `criteria_nlp.evaluate` and
+`benchmarks`.
+"""
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Clinical-trial eligibility criteria to typed, checkable constraints.")
+
+
+class OutputFormat(str, Enum):
+    jsonl = "jsonl"
+    json = "json"
+    table = "table"
+
+
+class CorpusName(str, Enum):
+    lct = "lct"
+    chia = "chia"
+
+
+@app.command()
+def annotate(
+    inputs: List[str] = typer.Argument(..., help="Files (.txt, .jsonl, ClinicalTrials.gov .json), directories, or - for stdin."),
+    format: OutputFormat = typer.Option(OutputFormat.jsonl, "--format", "-f", help="Output format."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="A saved pipeline directory; default: the built-in pipeline."),
+    n_process: int = typer.Option(1, "--n-process", "-n", min=1, help="Worker processes."),
+    batch_size: int = typer.Option(64, "--batch-size", min=1, help="Documents per batch."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr (default: when many documents)."),
+) -> None:
+    """Annotate eligibility texts: one JSON object per document (CONTRACT.md)."""
+    from . import annotate_records, load
+    from .errors import InputError
+    from .io import count_inputs, read_inputs, write_json, write_jsonl, write_table
+
+    try:
+        records = read_inputs(inputs, stdin=sys.stdin)
+    except InputError as err:
+        typer.echo(f"criteria_nlp annotate: {err}", err=True)
+        raise typer.Exit(2)
+    if output is not None and output.parent and not output.parent.exists():
+        typer.echo(f"criteria_nlp annotate: output folder {output.parent} does not exist", err=True)
+        raise typer.Exit(2)
+    total = count_inputs(inputs)
+    show = progress if progress is not None else (total or 0) > 20
+    nlp = load(model)
+    docs = annotate_records(records, nlp=nlp, batch_size=batch_size, n_process=n_process)
+    if show:
+        from tqdm import tqdm
+
+        docs = tqdm(docs, total=total, unit="doc", file=sys.stderr)
+    writer = {"jsonl": write_jsonl, "json": write_json, "table": write_table}[format.value]
+    n_errors = 0
+
+    def counted(stream):
+        nonlocal n_errors
+        for doc in stream:
+            n_errors += bool(doc.errors)
+            yield doc
+
+    if output is None:
+        writer(counted(docs), sys.stdout)
+    else:
+        with output.open("w", encoding="utf-8") as handle:
+            writer(counted(docs), handle)
+    if n_errors:
+        typer.echo(f"criteria_nlp annotate: {n_errors} document(s) with errors (see their 'errors' field)", err=True)
+
+
+@app.command()
+def evaluate(
+    path: Optional[Path] = typer.Argument(None, help="BRAT corpus directory; default ../shared/corpora/<corpus>."),
+    corpus: CorpusName = typer.Option(..., "--corpus", "-c", help="Which gold scheme the files follow."),
+    split: str = typer.Option("all", "--split", help="all, train or dev (fixed split by trial id)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N documents."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the figures as JSON here."),
+    errors_out: Optional[Path] = typer.Option(None, "--errors", help="Write every miss and false positive (JSONL) here."),
+    n_process: int = typer.Option(1, "--n-process", "-n", min=1, help="Worker processes."),
+) -> None:
+    """Score the pipeline against the Chia or LCT gold annotations."""
+    import json
+
+    from .errors import InputError
+    from .evaluate import evaluate as run_evaluation
+    from .evaluate import write_errors
+
+    try:
+        result = run_evaluation(corpus.value, path, split=split, limit=limit, n_process=n_process)
+    except InputError as err:
+        typer.echo(f"criteria_nlp evaluate: {err}", err=True)
+        raise typer.Exit(2)
+    typer.echo(result.format_table())
+    if json_out is not None:
+        json_out.write_text(json.dumps(result.figures, indent=2) + "\n", encoding="utf-8")
+    if errors_out is not None:
+        write_errors(result, errors_out)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,60 @@
+"""Every custom attribute criteria_nlp puts on spaCy objects, in one table.
+
+Values are plain (str, int, float, bool, small dicts), so Docs survive DocBin,
+pickling and `nlp.pipe(n_process>1)`. Spans themselves live in span groups
+under the keys below.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Tuple
+
+from spacy.tokens import Doc, Span
+
+CRITERIA_KEY = "criteria"
+QUANTITIES_KEY = "quantities"
+SUBJECTS_KEY = "subjects"
+
+# (object, name) -> keyword arguments of set_extension
+_TABLE: Dict[Tuple[type, str], Dict[str, Any]] = {
+    # Doc: the text as given, before normalization (None when normalization changed nothing).
+    (Doc, "criteria_source"): {"default": None},
+    # Doc: messages of what went wrong while annotating; the document still gets a line.
+    (Doc, "criteria_errors"): {"default": None},
+    # Span in doc.spans["criteria"]: "inclusion" | "exclusion" | None.
+    (Span, "criterion_section"): {"default": None},
+    # Span in doc.spans["criteria"]: the cohort a nested block applies to, or None.
+    (Span, "criterion_cohort"): {"default": None},
+    # Doc: one plain dict per threshold, in the order of doc.spans["quantities"]: exact
+    # char offsets into doc.text, kind, lower, upper, unit, ucum, relative_to, anchor,
+    # criterion index, subject [start_char, end_char, label] and ConText flags.
+    (Doc, "criteria_quantities"): {"default": None},
+}
+
+
+def register_extensions(force: bool = False) -> None:
+    """Register every extension of the table once.
+
+    force (bool): re-register attributes that already exist. Defaults to False.
+    """
+    for (cls, name), kwargs in _TABLE.items():
+        if cls.has_extension(name) and not force:
+            continue
+        cls.set_extension(name, force=force, **kwargs)
+
+
+def get_doc_errors(doc: Doc) -> list:
+    """The error list of a Doc, created on first use."""
+    if doc._.criteria_errors is None:
+        doc._.criteria_errors = []
+    return doc._.criteria_errors
+
+
+register_extensions()
+
+__all__ = [
+    "CRITERIA_KEY",
+    "QUANTITIES_KEY",
+    "SUBJECTS_KEY",
+    "register_extensions",
+    "get_doc_errors",
+]

@@ -1,0 +1,122 @@
+"""The word lists of the quantity grammar and the linker, loaded once from package data.
+
+The lists live in `resources/quantity_lexicon.json` and `resources/linker.json`; this module
+only reads them and compiles the regular expressions built from them.
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib.resources import files
+from typing import Dict, Iterable, Pattern
+
+from .errors import RuleFileError
+
+RESOURCES = "criteria_nlp.resources"
+
+
+def read_resource(name: str) -> dict:
+    """Read a JSON file of the package's resources folder.
+
+    name (str): file name inside `criteria_nlp/resources`.
+    RETURNS (dict): the parsed file, without keys starting with `_`.
+    """
+    path = files(RESOURCES) / name
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise RuleFileError(str(path), err.lineno, err.msg) from err
+    except OSError as err:
+        raise RuleFileError(str(path), None, str(err)) from err
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def phrase_alternation(phrases: Iterable[str]) -> str:
+    """One regex alternation of literal phrases, longest first, word-bounded where a
+    phrase starts or ends with a word character, any run of spaces matching one space."""
+    parts = []
+    for phrase in sorted(set(phrases), key=len, reverse=True):
+        body = r"\s+".join(re.escape(w) for w in phrase.split())
+        if phrase[:1].isalnum():
+            body = r"(?<![\w-])" + body
+        if phrase[-1:].isalnum():
+            body = body + r"(?![\w])"
+        parts.append(body)
+    return "(?:" + "|".join(parts) + ")"
+
+
+class Lexicon:
+    """Compiled view of `quantity_lexicon.json`."""
+
+    def __init__(self, data: dict) -> None:
+        self.data = data
+        self.comparators_before: Dict[str, str] = {
+            _key(k): v for k, v in data["comparators_before"].items()
+        }
+        self.comparators_after: Dict[str, str] = {
+            _key(k): v for k, v in data["comparators_after"].items()
+        }
+        self.temporal_before: Dict[str, str] = {
+            _key(k): v for k, v in data["temporal_before"].items()
+        }
+        self.number_words: Dict[str, float] = {
+            _key(k): float(v) for k, v in data["number_words"].items()
+        }
+        self.context_number_words = {_key(w) for w in data["number_words_needing_context"]}
+        self.references: Dict[str, str] = {
+            _key(form): ref for ref, forms in data["references"].items() for form in forms
+        }
+        self.dose_dimensions = set(data["dose_dimensions"])
+        self.dose_ucum = set(data["dose_ucum"])
+        self.count_stop_words = {_key(w) for w in data["count_stop_words"]}
+        flags = re.IGNORECASE
+        self.comp_before_re = _end_anchored(self.comparators_before, flags)
+        self.temporal_before_re = _end_anchored(self.temporal_before, flags)
+        self.range_opener_re = _end_anchored(data["range_openers"], flags)
+        self.duration_before_re = _end_anchored(data["duration_before"], flags)
+        self.comp_after_re = re.compile(  # `> 21 or less than 2` is two thresholds
+            r"\s*" + phrase_alternation(self.comparators_after) + r"(?!\s*than\b)", flags
+        )
+        self.reference_re = re.compile(
+            r"\s*(?:(?:[×xX*]|times|-?fold)\s*)?(?:the\s+)?(?P<ref>"
+            + phrase_alternation(self.references)
+            + r")(?:\s*\((?:ULN|LLN)\))?",
+            flags,
+        )
+        self.range_joiner_re = re.compile(
+            r"\s*(?P<j>-|~|" + phrase_alternation(data["range_joiners"]) + r")\s*$", flags
+        )
+        self.anchor_re = re.compile(
+            r"(?P<trigger>" + phrase_alternation(data["temporal_after"]) + r")\s+(?:the\s+)?"
+            r"(?:participant's\s+|subject's\s+|patient's\s+)?(?P<anchor>"
+            + phrase_alternation(data["anchors"]) + r")",
+            flags,
+        )
+        self.temporal_after_re = re.compile(
+            r"\s*" + phrase_alternation(["ago", "earlier", "prior", "before", "previously"]), flags
+        )
+        self.age_before_re = re.compile(phrase_alternation(data["age_words_before"]), flags)
+        self.age_after_re = re.compile(r"\s*" + phrase_alternation(data["age_words_after"]), flags)
+        self.scale_before_re = _end_anchored(data["scale_words"], 0, gap=r"[\s:(]*(?:of\s+)?")
+        self.titer_re = re.compile(phrase_alternation(data["titer_words"]), flags)
+        words = sorted(self.number_words, key=len, reverse=True)
+        self.number_word_re = re.compile(
+            r"(?<![\w-])(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
+            + r")(?![\w-])(?:\s*\(\s*\d+\s*\))?",
+            flags,
+        )
+
+
+def _key(phrase: str) -> str:
+    return " ".join(phrase.lower().split())
+
+
+def _end_anchored(phrases: Iterable[str], flags: int, gap: str = r"\s*") -> Pattern:
+    return re.compile(phrase_alternation(phrases) + gap + r"$", flags)
+
+
+@lru_cache(maxsize=1)
+def get_lexicon() -> Lexicon:
+    """The shared, compiled lexicon of the package."""
+    return Lexicon(read_resource("quantity_lexicon.json"))

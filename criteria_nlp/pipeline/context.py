@@ -1,0 +1,101 @@
+"""The context component: medspaCy's ConText marks negated, hypothetical and historical
+thresholds and subjects.
+
+    "If receiving oral glucocorticoids (e.g., prednisone), the dose must be ≤40 mg/day"
+    -> the `≤40 mg/day` threshold is hypothetical
+
+Each criterion is one ConText scope (the criteria become the Doc's sentences). The flags
+are copied into the plain records of `doc._.criteria_quantities`; ConText's own Python
+objects are cleared afterwards so the Doc still serializes.
+"""
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Iterable, List
+
+from loguru import logger
+from medspacy.context import ConText, ConTextRule
+from spacy.language import Language
+from spacy.tokens import Doc, Span, SpanGroup
+
+from ..extensions import CRITERIA_KEY, QUANTITIES_KEY, SUBJECTS_KEY
+from .quantities import criterion_bounds
+
+logger.disable("medspacy")
+logger.disable("PyRuSH")
+
+_SPAN_ATTRS = {"modifiers", "is_negated", "is_hypothetical", "is_historical", "is_family",
+               "is_uncertain"}
+_TARGETS_KEY = "criteria_context_targets"
+
+
+def project_rules() -> List[ConTextRule]:
+    """The ConText rules of the package's `resources/context_rules.json`."""
+    path = files("criteria_nlp.resources") / "context_rules.json"
+    return ConTextRule.from_json(str(path))
+
+
+class ContextFlags:
+    """Run ConText over thresholds and subjects, one criterion per scope.
+
+    nlp (Language): the pipeline.
+    name (str): the component name.
+    rules (str): "default" for medspaCy's English rules plus the package's. Defaults to "default".
+    """
+
+    def __init__(self, nlp: Language, name: str = "criteria_context", *, rules: str = "default",
+                 criteria_key: str = CRITERIA_KEY) -> None:
+        self.name = name
+        self.criteria_key = criteria_key
+        self.context = ConText(nlp, name=f"{name}_medspacy", rules=rules,
+                               input_span_type="group", span_group_name=_TARGETS_KEY)
+        self.context.add(project_rules())
+
+    def __call__(self, doc: Doc) -> Doc:
+        records: List[dict] = doc._.criteria_quantities or []
+        if not records:
+            return doc
+        self._set_sentences(doc)
+        quantity_spans = list(doc.spans[QUANTITIES_KEY])
+        targets: List[Span] = []
+        pairs = []
+        for rec, qspan in zip(records, quantity_spans):
+            subject = None
+            if rec.get("subject"):
+                subject = doc.char_span(rec["subject"][0], rec["subject"][1], alignment_mode="expand")
+            pairs.append((qspan, subject))
+            targets.append(qspan)
+            if subject is not None:
+                targets.append(subject)
+        doc.spans[_TARGETS_KEY] = SpanGroup(doc, name=_TARGETS_KEY, spans=targets)
+        self.context(doc)
+        for rec, (qspan, subject) in zip(records, pairs):
+            spans = [qspan] + ([subject] if subject is not None else [])
+            rec["negated"] = any(s._.is_negated for s in spans)
+            rec["hypothetical"] = any(s._.is_hypothetical for s in spans)
+            rec["historical"] = any(s._.is_historical for s in spans)
+        # ConText keeps Python objects on the Doc and its spans: drop them, so the Doc
+        # still goes through DocBin, pickling and n_process > 1.
+        for key in [k for k in doc.user_data if isinstance(k, tuple) and len(k) == 4
+                    and k[0] == "._." and k[1] in _SPAN_ATTRS]:
+            del doc.user_data[key]
+        doc._.context_graph = None
+        del doc.spans[_TARGETS_KEY]
+        return doc
+
+    def _set_sentences(self, doc: Doc) -> None:
+        starts = {start for start, _ in criterion_bounds(doc, self.criteria_key)}
+        for token in doc:
+            token.is_sent_start = token.i == 0 or token.idx in starts or "\n" in doc[token.i - 1].text
+
+    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
+        return b""
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = tuple()) -> "ContextFlags":
+        return self
+
+    def to_disk(self, path, *, exclude: Iterable[str] = tuple()) -> None:
+        return None
+
+    def from_disk(self, path, *, exclude: Iterable[str] = tuple()) -> "ContextFlags":
+        return self

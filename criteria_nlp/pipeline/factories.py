@@ -1,0 +1,56 @@
+"""Every component factory of criteria_nlp, registered in one place.
+
+The same names are declared as `spacy_factories` entry points in pyproject.toml, so
+`spacy.load("models/...")` resolves them without importing criteria_nlp first.
+"""
+from __future__ import annotations
+
+from spacy.language import Language
+
+from ..extensions import CRITERIA_KEY, QUANTITIES_KEY, SUBJECTS_KEY
+from .context import ContextFlags
+from .linker import SubjectLinker
+from .quantities import QuantityFinder
+from .segmenter import CriteriaSegmenter
+from .tokenizer import create_normalizing_tokenizer  # noqa: F401  (registers the tokenizer)
+
+
+@Language.factory(
+    "criteria_segmenter",
+    assigns=[f"doc.spans['{CRITERIA_KEY}']"],
+    default_config={"spans_key": CRITERIA_KEY},
+)
+def make_segmenter(nlp: Language, name: str, spans_key: str) -> CriteriaSegmenter:
+    return CriteriaSegmenter(nlp, name, spans_key=spans_key)
+
+
+@Language.factory(
+    "criteria_quantities",
+    assigns=[f"doc.spans['{QUANTITIES_KEY}']", "doc._.criteria_quantities"],
+    requires=[f"doc.spans['{CRITERIA_KEY}']"],
+    default_config={"spans_key": QUANTITIES_KEY, "criteria_key": CRITERIA_KEY, "bare_units": True},
+)
+def make_quantities(nlp: Language, name: str, spans_key: str, criteria_key: str,
+                    bare_units: bool) -> QuantityFinder:
+    return QuantityFinder(nlp, name, spans_key=spans_key, criteria_key=criteria_key,
+                          bare_units=bare_units)
+
+
+@Language.factory(
+    "criteria_linker",
+    assigns=[f"doc.spans['{SUBJECTS_KEY}']", "doc._.criteria_quantities"],
+    requires=["doc._.criteria_quantities"],
+    default_config={"spans_key": SUBJECTS_KEY, "criteria_key": CRITERIA_KEY},
+)
+def make_linker(nlp: Language, name: str, spans_key: str, criteria_key: str) -> SubjectLinker:
+    return SubjectLinker(nlp, name, spans_key=spans_key, criteria_key=criteria_key)
+
+
+@Language.factory(
+    "criteria_context",
+    assigns=["doc._.criteria_quantities"],
+    requires=["doc._.criteria_quantities"],
+    default_config={"rules": "default", "criteria_key": CRITERIA_KEY},
+)
+def make_context(nlp: Language, name: str, rules: str, criteria_key: str) -> ContextFlags:
+    return ContextFlags(nlp, name, rules=rules, criteria_key=criteria_key)

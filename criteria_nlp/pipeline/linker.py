@@ -1,0 +1,86 @@
+"""The linker component: each threshold gets its subject, inside the same criterion.
+
+    "IgA deficiency (serum IgA level <10 mg/dL)"  ->  `<10 mg/dL` is about `serum IgA level`
+
+Subjects go to `doc.spans["subjects"]` (label = Chia type) and, as
+`[start_char, end_char, label]`, into each record of `doc._.criteria_quantities`.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable, List, Optional
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, SpanGroup
+
+from ..extensions import CRITERIA_KEY, SUBJECTS_KEY
+from ..subjects import get_subject_finder
+from .quantities import criterion_bounds
+
+# A threshold right after `(` or `or` with no words of its own before it takes the subject
+# of the threshold before it: `AST, ALT <2.5X ULN (<5 X ULN if liver metastases ...)`.
+_INHERIT_RE = re.compile(r"(?:\(|\bor|,|/|;)\s*$", re.IGNORECASE)
+
+
+class SubjectLinker:
+    """Attach a subject to every threshold found by the quantity component.
+
+    nlp (Language): the pipeline.
+    name (str): the component name.
+    spans_key (str): span group for the subjects. Defaults to "subjects".
+    criteria_key (str): span group of the criteria. Defaults to "criteria".
+    """
+
+    def __init__(self, nlp: Language, name: str = "criteria_linker", *,
+                 spans_key: str = SUBJECTS_KEY, criteria_key: str = CRITERIA_KEY) -> None:
+        self.name = name
+        self.spans_key = spans_key
+        self.criteria_key = criteria_key
+        self.finder = get_subject_finder()
+
+    def __call__(self, doc: Doc) -> Doc:
+        records: List[dict] = doc._.criteria_quantities or []
+        bounds = criterion_bounds(doc, self.criteria_key)
+        text = doc.text
+        spans: List[Span] = []
+        for i, rec in enumerate(records):
+            lo, hi = bounds[rec["criterion"]] if rec["criterion"] < len(bounds) else (0, len(text))
+            subject = None
+            if rec.get("alternative_of") is not None:
+                subject = records[rec["alternative_of"]].get("subject")
+            if subject is None:
+                found = self.finder.find(text, rec["start"], rec["end"], rec["kind"], rec["unit"], lo, hi)
+                subject = list(found) if found else None
+            if subject is None:
+                subject = self._inherited(text, records, i, lo)
+            rec["subject"] = subject
+            if subject is not None:
+                span = doc.char_span(subject[0], subject[1], label=subject[2], alignment_mode="expand")
+                if span is not None:
+                    spans.append(span)
+        doc.spans[self.spans_key] = SpanGroup(doc, name=self.spans_key, spans=spans)
+        return doc
+
+    @staticmethod
+    def _inherited(text: str, records: List[dict], i: int, lo: int) -> Optional[list]:
+        if i == 0:
+            return None
+        prev = records[i - 1]
+        rec = records[i]
+        if prev["criterion"] != rec["criterion"] or prev.get("subject") is None:
+            return None
+        if _INHERIT_RE.search(text[max(lo, prev["end"]): rec["start"]]) and rec["start"] - prev["end"] < 40:
+            return prev["subject"]
+        return None
+
+    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
+        return b""
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = tuple()) -> "SubjectLinker":
+        return self
+
+    def to_disk(self, path, *, exclude: Iterable[str] = tuple()) -> None:
+        return None
+
+    def from_disk(self, path, *, exclude: Iterable[str] = tuple()) -> "SubjectLinker":
+        return self

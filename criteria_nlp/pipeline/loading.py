@@ -1,0 +1,112 @@
+"""Building the pipeline and running it over many records without losing one."""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib.resources import as_file, files
+from itertools import islice
+from typing import Iterable, Iterator, List, Optional
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .. import extensions
+from ..build import build_document
+from ..io.readers import Record
+from ..io.structured import structured_from_ctgov
+from ..schemas import Document
+from . import factories  # noqa: F401  (registers the factories and the tokenizer)
+
+MAX_LENGTH = 5_000_000  # characters; the components are linear, spaCy's 1M default is for parsers
+
+
+def load_pipeline(path: Optional[str] = None, **overrides) -> Language:
+    """The default pipeline from `default.cfg`, or a saved one from `path`."""
+    if path is not None:
+        nlp = spacy.load(path, config=overrides)
+    else:
+        with as_file(files("criteria_nlp") / "default.cfg") as cfg_path:
+            config = spacy.util.load_config(cfg_path, overrides=overrides, interpolate=True)
+        nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+        nlp.initialize()
+    nlp.max_length = MAX_LENGTH
+    return nlp
+
+
+@lru_cache(maxsize=1)
+def default_pipeline() -> Language:
+    """The shared default pipeline, built on first use."""
+    return load_pipeline()
+
+
+def _record_error(proc_name: str, proc, docs: List[Doc], err: Exception) -> None:
+    for doc in docs:
+        extensions.get_doc_errors(doc).append(f"[E004] component {proc_name} failed: {err!r}")
+
+
+def pipe_records(records: Iterable[Record], *, nlp: Optional[Language] = None,
+                 batch_size: int = 64, n_process: int = 1) -> Iterator[Document]:
+    """Annotate records in order. Read errors, empty and oversized texts and component
+    failures become `Document.errors`; every record yields exactly one Document."""
+    nlp = nlp or default_pipeline()
+    nlp.set_error_handler(_record_error)
+    it = iter(records)
+    while True:
+        chunk = list(islice(it, batch_size * max(1, n_process) * 4))
+        if not chunk:
+            return
+        yield from _annotate_chunk(nlp, chunk, batch_size, n_process)
+
+
+def _annotate_chunk(nlp: Language, chunk: List[Record], batch_size: int,
+                    n_process: int) -> Iterator[Document]:
+    todo = [(r.text, i) for i, r in enumerate(chunk) if _problem(r) is None]
+    done = {}
+    try:
+        for doc, i in nlp.pipe(todo, as_tuples=True, batch_size=batch_size, n_process=n_process):
+            done[i] = doc
+    except Exception:  # a batch failed as a whole: redo its records one by one
+        for text, i in todo:
+            if i in done:
+                continue
+            try:
+                done[i] = nlp(text)
+            except Exception as err:  # noqa: BLE001 - reported on the record's own line
+                done[i] = err
+    for i, record in enumerate(chunk):
+        yield _to_document(record, done.get(i), _problem(record))
+
+
+def _problem(record: Record) -> Optional[str]:
+    if record.error:
+        return record.error
+    if not isinstance(record.text, str):
+        return f"text is {type(record.text).__name__}, not str"
+    if not record.text.strip():
+        return "empty text: nothing to annotate"
+    if len(record.text) > MAX_LENGTH:
+        return f"text of {len(record.text)} characters is over the limit of {MAX_LENGTH}; split it"
+    return None
+
+
+def _to_document(record: Record, doc, problem: Optional[str]) -> Document:
+    structured = None
+    errors: List[str] = []
+    try:
+        structured = structured_from_ctgov(record.structured)
+    except Exception as err:  # noqa: BLE001
+        errors.append(f"[E005] structured fields unreadable: {err!r}")
+    if getattr(record, "warning", None):
+        errors.append(f"[W001] {record.warning}")
+    text = record.text if isinstance(record.text, str) else ""
+    if problem is not None:
+        return Document(id=record.id, text=text, structured=structured, errors=errors + [problem])
+    if isinstance(doc, Exception) or doc is None:
+        reason = repr(doc) if doc is not None else "no output from the pipeline"
+        return Document(id=record.id, text=text, structured=structured,
+                        errors=errors + [f"[E004] document failed: {reason}"])
+    try:
+        return build_document(doc, record.id, structured=structured, errors=errors)
+    except Exception as err:  # noqa: BLE001
+        return Document(id=record.id, text=text, structured=structured,
+                        errors=errors + [f"[E004] building the output failed: {err!r}"])

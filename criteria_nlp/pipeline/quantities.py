@@ -1,0 +1,92 @@
+"""The quantity component: thresholds of each criterion into `doc.spans["quantities"]`.
+
+    "Hematology: hemoglobin <85 g/L, white blood cell count <2.5×10^9/L"
+    -> two spans, `<85 g/L` (upper 85 excl., g/L) and `<2.5×10^9/L` (upper 2.5 excl., 10*9/L)
+
+The grammar itself is `criteria_nlp.quantities.QuantityParser`; this component runs it on
+every criterion found by the segmenter and stores the parsed records as plain dicts in
+`doc._.criteria_quantities` (same order as the span group).
+"""
+from __future__ import annotations
+
+from typing import Iterable, List, Tuple
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, SpanGroup
+
+from ..extensions import CRITERIA_KEY, QUANTITIES_KEY
+from ..quantities import QuantityParser
+
+
+def criterion_bounds(doc: Doc, criteria_key: str = CRITERIA_KEY) -> List[Tuple[int, int]]:
+    """Char bounds of each criterion, or of each non-empty line when there are none."""
+    if criteria_key in doc.spans and len(doc.spans[criteria_key]):
+        return [(span.start_char, span.end_char) for span in doc.spans[criteria_key]]
+    bounds, pos = [], 0
+    for line in doc.text.splitlines(keepends=True):
+        if line.strip():
+            bounds.append((pos, pos + len(line.rstrip())))
+        pos += len(line)
+    return bounds
+
+
+class QuantityFinder:
+    """Find threshold expressions in every criterion of a Doc.
+
+    nlp (Language): the pipeline.
+    name (str): the component name.
+    spans_key (str): span group for the thresholds. Defaults to "quantities".
+    criteria_key (str): span group of the criteria. Defaults to "criteria".
+    bare_units (bool): keep numbers with a unit but no comparator. Defaults to True.
+    """
+
+    def __init__(self, nlp: Language, name: str = "criteria_quantities", *,
+                 spans_key: str = QUANTITIES_KEY, criteria_key: str = CRITERIA_KEY,
+                 bare_units: bool = True) -> None:
+        self.name = name
+        self.spans_key = spans_key
+        self.criteria_key = criteria_key
+        self.parser = QuantityParser(bare_units=bare_units)
+
+    def __call__(self, doc: Doc) -> Doc:
+        return self.set_annotations(doc, self.match(doc))
+
+    def match(self, doc: Doc) -> List[dict]:
+        records: List[dict] = []
+        text = doc.text
+        for index, (start, end) in enumerate(criterion_bounds(doc, self.criteria_key)):
+            base = len(records)
+            for record in self.parser(text[start:end], offset=start):
+                if record["alternative_of"] is not None:
+                    record["alternative_of"] += base
+                record["criterion"] = index
+                records.append(record)
+        return records
+
+    def set_annotations(self, doc: Doc, records: List[dict]) -> Doc:
+        spans: List[Span] = []
+        kept: List[dict] = []
+        for record in records:
+            span = doc.char_span(record["start"], record["end"], label=record["kind"],
+                                 alignment_mode="expand")
+            if span is None:
+                continue
+            spans.append(span)
+            kept.append(record)
+        doc.spans[self.spans_key] = SpanGroup(doc, name=self.spans_key, spans=spans)
+        doc._.criteria_quantities = kept
+        return doc
+
+    # -- serialization: the grammar lives in package data; nothing to save -------------------
+
+    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
+        return b""
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = tuple()) -> "QuantityFinder":
+        return self
+
+    def to_disk(self, path, *, exclude: Iterable[str] = tuple()) -> None:
+        return None
+
+    def from_disk(self, path, *, exclude: Iterable[str] = tuple()) -> "QuantityFinder":
+        return self

@@ -1,0 +1,470 @@
+"""The quantity grammar: comparator + number(s) + unit -> an interval with its kind.
+
+Works on normalized text (see `normalize.py`), one criterion at a time, and returns plain
+dicts, so the spaCy component can store them on spans:
+
+    "serum IgA level <10 mg/dL"
+    -> {"start": 16, "end": 25, "kind": "numeric", "lower": None,
+        "upper": {"value": 10.0, "inclusive": False}, "unit": "mg/dL", "ucum": "mg/dL", ...}
+
+The words the grammar reads (comparator phrases, temporal words, anchors, references such
+as ULN, number words) are data, in `resources/quantity_lexicon.json`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from .lexicon import Lexicon, get_lexicon
+from .units import UnitMatch, match_unit
+
+# Digits: 12, 1,000, 2.5, .5, 2,5 (decimal comma). Not inside words (HbA1c, CD4, COVID-19),
+# not exponents (10^9), not denominators (/150), not ordinals (3rd).
+_NUMBER_RE = re.compile(
+    r"(?<![\w.^/])(?<![A-Za-z]-)"
+    r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+(?:,\d{1,2}(?![\d,]))?|(?=\.\d))"
+    r"(?:\.\d+)?(?![\d])(?!(?:st|nd|rd|th)\b)(?!\.\d)"
+)
+_TITER_RE = re.compile(r"\s*:\s*(\d+)")
+_RATIO_RE = re.compile(r"/(\d+(?:\.\d+)?)(?![\d.,]|\s*\^|\s*[A-Za-zµ%])")
+_NEG_RE = re.compile(r"[≥≤<>=]\s*-$")
+_CLAUSE_BREAK_RE = re.compile(r"[;.](?:\s|$)|\n")
+_OPS = {"ge": ("lower", True), "gt": ("lower", False), "le": ("upper", True), "lt": ("upper", False)}
+_YEAR_MIN, _YEAR_MAX = 1900, 2100
+
+
+@dataclass
+class _Num:
+    """One number with what sits right around it."""
+
+    start: int
+    end: int
+    value: float
+    is_word: bool = False
+    comp: Optional[str] = None
+    comp_start: Optional[int] = None
+    temporal: Optional[str] = None
+    temporal_start: Optional[int] = None
+    opener_start: Optional[int] = None
+    unit: Optional[UnitMatch] = None
+    suffix: Optional[str] = None
+    reference: Optional[str] = None
+    titer: bool = False
+    scale_max: Optional[float] = None
+    pair: Optional[float] = None
+    right: int = 0  # end of the number with its unit, reference and suffix
+
+    @property
+    def left(self) -> int:
+        starts = [self.start, self.comp_start, self.temporal_start, self.opener_start]
+        return min(s for s in starts if s is not None)
+
+    @property
+    def op(self) -> Optional[str]:
+        return self.comp or self.suffix
+
+
+@dataclass
+class _Expr:
+    nums: List[_Num]
+    lower: Optional[dict] = None
+    upper: Optional[dict] = None
+    alternative_of: Optional[int] = None
+    extra: Dict[str, object] = field(default_factory=dict)
+
+    @property
+    def start(self) -> int:
+        return self.nums[0].left
+
+    @property
+    def end(self) -> int:
+        return max(n.right for n in self.nums)
+
+    @property
+    def unit(self) -> Optional[UnitMatch]:
+        for num in reversed(self.nums):
+            if num.unit is not None:
+                return num.unit
+        return None
+
+
+def _bound(value: float, inclusive: bool) -> dict:
+    return {"value": float(value), "inclusive": bool(inclusive)}
+
+
+def parse_number(text: str, lexicon: Optional[Lexicon] = None) -> Optional[float]:
+    """Value of a number as written: `1,000` -> 1000, `2,5` -> 2.5, `six` -> 6,
+    `three (3)` -> 3. RETURNS (float or None): None when the text is no number."""
+    lexicon = lexicon or get_lexicon()
+    text = text.strip()
+    paren = re.search(r"\(\s*(\d+)\s*\)$", text)
+    if paren:
+        return float(paren.group(1))
+    word = " ".join(text.lower().split())
+    if word in lexicon.number_words:
+        return lexicon.number_words[word]
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", text):
+        return float(text.replace(",", ""))
+    if re.fullmatch(r"\d+,\d{1,2}", text):
+        return float(text.replace(",", "."))
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+class QuantityParser:
+    """Finds threshold expressions in one criterion.
+
+    "Have a total CLASI-A score of ≥10 at Screening" -> one numeric quantity `≥10`,
+    lower bound 10 inclusive, no unit.
+
+    lexicon (Lexicon): the word lists. Defaults to the package's.
+    bare_units (bool): keep a number with a unit but no comparator (`for 30 days`,
+        `4 weeks prior to screening`) as an equality or, with an anchor, a window.
+        Defaults to True.
+    """
+
+    def __init__(self, lexicon: Optional[Lexicon] = None, *, bare_units: bool = True) -> None:
+        self.lex = lexicon or get_lexicon()
+        self.bare_units = bare_units
+
+    def __call__(self, text: str, offset: int = 0) -> List[dict]:
+        """Parse `text`; offsets in the result are shifted by `offset`.
+
+        text (str): one criterion (or any stretch of normalized text).
+        offset (int): where `text` starts in the document. Defaults to 0.
+        RETURNS (List[dict]): one dict per quantity, in text order.
+        """
+        nums = self._numbers(text)
+        exprs = self._group(text, nums)
+        results: List[dict] = []
+        index_of: Dict[int, int] = {}
+        for i, expr in enumerate(exprs):
+            record = self._finish(text, expr)
+            if record is None:
+                continue
+            if expr.alternative_of is not None:
+                record["alternative_of"] = index_of.get(expr.alternative_of)
+            index_of[i] = len(results)
+            results.append(record)
+        self._share_anchors(text, results)
+        for record in results:
+            record["start"] += offset
+            record["end"] += offset
+        return results
+
+    # -- numbers and their surroundings ---------------------------------------------------
+
+    def _numbers(self, text: str) -> List[_Num]:
+        found: List[_Num] = []
+        for m in _NUMBER_RE.finditer(text):
+            if not m.group():
+                continue
+            value = parse_number(m.group(), self.lex)
+            if value is None:
+                continue
+            start = m.start()
+            if _NEG_RE.search(text, 0, start) and text[start - 1] == "-":
+                start -= 1
+                value = -value
+            found.append(_Num(start, m.end(), value))
+        for m in self.lex.number_word_re.finditer(text):
+            word = " ".join(m.group().lower().split())
+            bare = re.sub(r"\s*\(.*$", "", word)
+            num = _Num(m.start(), m.end(), parse_number(m.group(), self.lex) or 0.0, is_word=True)
+            if bare in self.lex.context_number_words:
+                unit = match_unit(text, m.end())
+                if unit is None or not unit.is_time:
+                    continue
+            found.append(num)
+        found.sort(key=lambda n: n.start)
+        nums: List[_Num] = []
+        for num in found:  # digits inside a word number's "(3)" are the same number
+            if nums and num.start < nums[-1].end:
+                continue
+            nums.append(num)
+        for num in nums:
+            self._right(text, num)
+        for i, num in enumerate(nums):
+            floor = nums[i - 1].right if i else 0
+            self._left(text, num, floor)
+        return nums
+
+    def _right(self, text: str, num: _Num) -> None:
+        pos = num.end
+        if num.value == 1 and not num.is_word:
+            m = _TITER_RE.match(text, pos)
+            if m:
+                num.titer, num.value, pos = True, float(m.group(1)), m.end()
+        if not num.titer:
+            m = _RATIO_RE.match(text, pos)
+            if m:
+                second = float(m.group(1))
+                unit = match_unit(text, m.end())
+                if unit is not None and unit.dimension == "pressure":
+                    num.pair, num.unit, pos = second, unit, unit.end
+                elif second >= num.value:
+                    num.scale_max, pos = second, m.end()
+        if text.startswith("+", pos) and not text[pos + 1: pos + 2].isdigit():
+            num.suffix, pos = "ge", pos + 1
+        m = self.lex.reference_re.match(text, pos)
+        if m and num.unit is None:
+            num.reference = self.lex.references[" ".join(m.group("ref").lower().split())]
+            pos = m.end()
+        elif num.unit is None and not num.titer:
+            unit = match_unit(text, pos)
+            if unit is not None:
+                num.unit, pos = unit, unit.end
+        m = self.lex.comp_after_re.match(text, pos)
+        if m and num.suffix is None:
+            num.suffix = self.lex.comparators_after[" ".join(m.group().lower().split())]
+            pos = m.end()
+            if num.unit is None:  # `18 or older years` is rare; `18 years or older` is handled
+                unit = match_unit(text, pos)
+                if unit is not None and unit.is_time:
+                    num.unit, pos = unit, unit.end
+        num.right = pos
+
+    def _left(self, text: str, num: _Num, floor: int) -> None:
+        window_start = max(floor, num.start - 60)
+        pos = num.start
+        m = self.lex.comp_before_re.search(text, window_start, pos)
+        if m:
+            num.comp = self.lex.comparators_before[" ".join(m.group().lower().split())]
+            num.comp_start = m.start()
+            pos = m.start()
+        m = self.lex.temporal_before_re.search(text, window_start, pos)
+        if m:
+            phrase = " ".join(m.group().lower().split())
+            num.temporal = self.lex.temporal_before.get(phrase, "le")
+            num.temporal_start = m.start()
+            pos = m.start()
+        else:
+            m = self.lex.range_opener_re.search(text, window_start, pos)
+            if m:
+                num.opener_start = m.start()
+
+    # -- grouping numbers into expressions ------------------------------------------------
+
+    def _group(self, text: str, nums: List[_Num]) -> List[_Expr]:
+        exprs: List[_Expr] = []
+        i = 0
+        while i < len(nums):
+            num = nums[i]
+            nxt = nums[i + 1] if i + 1 < len(nums) else None
+            if nxt is not None:
+                joined = self._join(text, num, nxt)
+                if joined is not None:
+                    exprs.append(joined)
+                    i += 2
+                    continue
+            exprs.append(_Expr([num]))
+            if nxt is not None and exprs and self._is_alternative(text, num, nxt):
+                alt = _Expr([nxt], alternative_of=len(exprs) - 1)
+                alt.extra["inherit"] = num
+                exprs.append(alt)
+                i += 2
+                continue
+            i += 1
+        return exprs
+
+    def _join(self, text: str, a: _Num, b: _Num) -> Optional[_Expr]:
+        """Two numbers that make one interval: `18-65 years`, `between 15 and 30`,
+        `≥8 and <10`, `ECOG 0 or 1`."""
+        gap = text[a.right: b.comp_start if b.comp_start is not None else b.start]
+        if len(gap) > 12 or "\n" in gap:
+            return None
+        joiner = gap.strip().lower()
+        if a.comp and b.comp:
+            kinds = {_OPS.get(a.comp, ("", 0))[0], _OPS.get(b.comp, ("", 0))[0]}
+            if kinds == {"lower", "upper"} and joiner in ("and", ",", "-", "to", "but", "and/or", ""):
+                if a.unit and b.unit and a.unit.ucum != b.unit.ucum:
+                    return None
+                expr = _Expr([a, b])
+                for n in (a, b):
+                    side, inclusive = _OPS[n.comp]
+                    setattr(expr, side, _bound(n.value, inclusive))
+                return expr
+            return None
+        if a.comp or b.comp or a.reference or b.reference or a.titer or b.titer:
+            return None
+        if a.unit is not None and b.unit is not None and a.unit.ucum != b.unit.ucum:
+            return None
+        opener = a.opener_start is not None
+        if joiner in ("-", "~", "to", "through") or (opener and joiner in ("and", "-", "to")):
+            pass
+        elif joiner == "or" and self._scale_before(text, a):
+            pass
+        else:
+            return None
+        if not (opener or b.unit or a.unit or self._scale_before(text, a) or self._age_before(text, a)):
+            return None
+        if not b.unit and all(_YEAR_MIN <= n.value <= _YEAR_MAX for n in (a, b)):
+            return None  # 2007-2017
+        if a.value > b.value:
+            return None  # not a range: `12-6` is rare and `2-1` reads as a ratio
+        expr = _Expr([a, b], lower=_bound(a.value, True), upper=_bound(b.value, True))
+        if a.temporal:
+            expr.extra["temporal"] = True
+        return expr
+
+    def _is_alternative(self, text: str, a: _Num, b: _Num) -> bool:
+        """`>2.5 mg/dL or 221 µmol/L`: the second spelling of one threshold."""
+        if not (a.op and a.unit and b.unit) or b.comp or b.suffix:
+            return False
+        gap = text[a.right: b.start].strip().lower()
+        if gap not in ("or", "/", "(", "or (", "[", "; or"):
+            return False
+        return a.unit.ucum != b.unit.ucum and not (a.unit.is_time or b.unit.is_time)
+
+    # -- cues ------------------------------------------------------------------------------
+
+    def _scale_before(self, text: str, num: _Num) -> bool:
+        start = num.left
+        return bool(self.lex.scale_before_re.search(text, max(0, start - 40), start))
+
+    def _age_before(self, text: str, num: _Num) -> bool:
+        start = num.left
+        window = text[max(0, start - 40): start]
+        cut = max(window.rfind(";"), window.rfind(". "), window.rfind("\n"))
+        if cut >= 0:
+            window = window[cut + 1:]
+        return bool(self.lex.age_before_re.search(window))
+
+    # -- building the record -----------------------------------------------------------------
+
+    def _finish(self, text: str, expr: _Expr) -> Optional[dict]:
+        first, last = expr.nums[0], expr.nums[-1]
+        unit = expr.unit
+        inherit: Optional[_Num] = expr.extra.get("inherit")  # type: ignore[assignment]
+        op = first.op if len(expr.nums) == 1 else None
+        if inherit is not None:
+            op = inherit.op
+        temporal = any(n.temporal for n in expr.nums)
+        if len(expr.nums) == 1 and expr.lower is None and expr.upper is None:
+            if op is None and first.temporal and unit is not None and unit.is_time:
+                op = first.temporal
+            if op is None:
+                if not self._keep_bare(text, first):
+                    return None
+                op = "eq"
+            if op == "eq":
+                expr.lower = expr.upper = _bound(first.value, True)
+            else:
+                side, inclusive = _OPS[op]
+                setattr(expr, side, _bound(first.value, inclusive))
+        if first.titer and not (first.op or self.lex.titer_re.search(text, max(0, first.start - 30), first.start)):
+            return None
+        anchor = self._anchor(text, expr.end)
+        after = self.lex.temporal_after_re.match(text, expr.end)
+        kind = self._kind(text, expr, unit, temporal or bool(after) or anchor is not None)
+        if kind == "temporal" and len(expr.nums) == 1 and first.op is None and expr.lower == expr.upper:
+            # `6 months prior to screening`, `the past 6 months`: a window up to that long ago
+            expr.lower, expr.upper = None, _bound(first.value, True)
+        if kind != "temporal":
+            anchor = None
+        ucum = unit.ucum if unit is not None else None
+        if first.titer:
+            ucum = "{titer}"
+        return {
+            "start": expr.start,
+            "end": expr.end,
+            "kind": kind,
+            "lower": expr.lower,
+            "upper": expr.upper,
+            "unit": unit.text if unit is not None else None,
+            "ucum": ucum,
+            "relative_to": first.reference or last.reference,
+            "anchor": anchor,
+            "scale_max": first.scale_max,
+            "alternative_of": None,
+            "pair": first.pair,
+        }
+
+    def _keep_bare(self, text: str, num: _Num) -> bool:
+        """A number with a unit and no comparator: keep time spans and clear measurements."""
+        if not self.bare_units or num.unit is None or num.is_word and not num.unit.is_time:
+            return False
+        return num.unit.ucum is not None
+
+    def _kind(self, text: str, expr: _Expr, unit: Optional[UnitMatch], temporal: bool) -> str:
+        first = expr.nums[0]
+        age_after = bool(self.lex.age_after_re.match(text, expr.end)) or any(
+            n.suffix and text[n.right - 8: n.right].lower().rstrip().endswith(("older", "younger"))
+            for n in expr.nums
+        )
+        age = age_after or self._age_before(text, first)
+        explicit = any(n.temporal for n in expr.nums)  # `within`, `in the past`
+        if unit is not None and unit.is_time:
+            if age and not explicit and unit.ucum in ("a", "mo", "wk", "d"):
+                return "age"
+            if temporal:
+                return "temporal"
+            return "duration"
+        if unit is None and age and not first.reference and not first.titer:
+            return "age"
+        if unit is not None and (
+            unit.dimension in self.lex.dose_dimensions or unit.ucum in self.lex.dose_ucum
+        ):
+            return "dose"
+        if unit is None and not first.reference and not first.titer and first.scale_max is None:
+            if self._is_count(text, expr):
+                return "count"
+        return "numeric"
+
+    def _is_count(self, text: str, expr: _Expr) -> bool:
+        """`≥2 immunosuppressants`, `at least one autoantibody`, `≥3 of`."""
+        last = expr.nums[-1]
+        if any(n.value != int(n.value) or n.value < 0 for n in expr.nums):
+            return False
+        if self._scale_before(text, expr.nums[0]):
+            return False
+        m = re.match(r"\s*([A-Za-z][\w/-]*)", text[expr.end:])
+        if not m:
+            return False
+        word = m.group(1).lower()
+        if word == "of":
+            return bool(re.match(r"\s*of\s+(?:the\s+)?(?:following|these|those|\w+)", text[expr.end:]))
+        return word not in self.lex.count_stop_words
+
+    def _anchor(self, text: str, end: int) -> Optional[str]:
+        window = text[end: end + 90]
+        brk = _CLAUSE_BREAK_RE.search(window)
+        if brk:
+            window = window[: brk.start()]
+        m = self.lex.anchor_re.search(window)
+        if not m:
+            return None
+        if _NUMBER_RE.search(window, 0, m.start()) and m.group("trigger").lower() == "of":
+            return None
+        anchor = " ".join(m.group("anchor").lower().split())
+        return anchor[4:] if anchor.startswith("the ") else anchor
+
+    @staticmethod
+    def _share_anchors(text: str, records: List[dict]) -> None:
+        """`Major surgery within 4 weeks or minor surgery within 2 weeks prior to screening`:
+        a window with no anchor takes the anchor of its neighbour in the same clause."""
+        temporal = [r for r in records if r["kind"] == "temporal"]
+        for rec in temporal:
+            if rec["anchor"] is not None:
+                continue
+            for other in temporal:
+                if other is rec or other["anchor"] is None:
+                    continue
+                lo, hi = sorted((rec["end"], other["start"])) if other["start"] > rec["end"] else sorted((other["end"], rec["start"]))
+                if not _CLAUSE_BREAK_RE.search(text[lo:hi]):
+                    rec["anchor"] = other["anchor"]
+                    break
+
+
+_PARSER: Optional[QuantityParser] = None
+
+
+def find_quantities(text: str, offset: int = 0) -> List[dict]:
+    """Parse `text` with the package's default grammar. See `QuantityParser`."""
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = QuantityParser()
+    return _PARSER(text, offset)

@@ -1,0 +1,161 @@
+"""Finding the subject of a threshold: the measurement, score, age, drug or event it constrains.
+
+A rule-based reading of the words next to the threshold inside one criterion:
+
+    "IgA deficiency (serum IgA level <10 mg/dL)"  ->  subject "serum IgA level"
+    "≥2 immunosuppressants and/or biologics"      ->  subject "immunosuppressants"
+    "Major surgery within 4 weeks"                ->  subject "Major surgery"
+
+The word lists (fillers skipped next to the threshold, words that end a subject, event
+heads such as `participation in`, label hints) are data, in `resources/linker.json`.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import List, Optional, Tuple
+
+from .lexicon import read_resource
+
+Subject = Tuple[int, int, str]  # start, end, label
+
+_TOKEN_RE = re.compile(r"\([^()\n]{0,80}\)|[A-Za-z0-9µ][\w/'+-]*[\w+]|[A-Za-z0-9µ]|[^\w\s]")
+_PUNCT_STOP = set(",;:()[]{}.!?\"'•*")
+_NUMERIC_RE = re.compile(r"^[\d.,]+$")
+
+
+class SubjectFinder:
+    """Reads the words around a threshold to name what it constrains."""
+
+    def __init__(self, data: Optional[dict] = None) -> None:
+        data = data or read_resource("linker.json")
+        self.filler = set(data["filler"])
+        self.stop = set(data["stop"])
+        self.event_heads = set(data["event_heads"])
+        self.event_preps = set(data["event_preps"])
+        self.age_words = set(data["age_words"])
+        self.max_tokens = int(data["max_tokens"])
+        labels = data["labels"]
+        self.label_words = {
+            label: set(labels[label]) for label in ("Procedure", "Drug", "Condition")
+        }
+        self.label_suffixes = {
+            "Procedure": tuple(labels["Procedure_suffixes"]),
+            "Drug": tuple(labels["Drug_suffixes"]),
+            "Condition": tuple(labels["Condition_suffixes"]),
+        }
+
+    def find(self, text: str, start: int, end: int, kind: str, unit: Optional[str],
+             lo: int = 0, hi: Optional[int] = None) -> Optional[Subject]:
+        """The subject of the threshold at text[start:end], looked for in text[lo:hi].
+
+        text (str): the (normalized) document text.
+        start (int), end (int): the threshold expression.
+        kind (str): the constraint kind (`age` looks for an age word first).
+        unit (str or None): the unit as written (`%` and doses look right first).
+        lo (int), hi (int): the criterion around it. Defaults to the whole text.
+        RETURNS (Tuple[int, int, str] or None): start, end and label of the subject.
+        """
+        hi = len(text) if hi is None else hi
+        if kind == "age":
+            return self._age(text, start, end, lo, hi)
+        right_first = kind in ("count", "dose") or unit == "%"
+        if right_first:
+            found = self._right(text, end, hi)
+            if found is not None:
+                return self._labelled(text, found, kind)
+        found = self._left(text, lo, start, kind)
+        if found is None:
+            return None
+        return self._labelled(text, found, kind)
+
+    # -- scans -------------------------------------------------------------------------------
+
+    def _left(self, text: str, lo: int, start: int, kind: str) -> Optional[Tuple[int, int]]:
+        tokens = [(m.start() + lo, m.end() + lo, m.group()) for m in _TOKEN_RE.finditer(text[lo:start])]
+        i = len(tokens) - 1
+        while i >= 0 and tokens[i][2].lower() in self.filler:
+            i -= 1
+        picked: List[Tuple[int, int, str]] = []
+        while i >= 0 and len(picked) < self.max_tokens:
+            tok = tokens[i][2]
+            low = tok.lower()
+            if tok.startswith("("):
+                if picked or len(tok.split()) > 2:
+                    if picked:  # `antinuclear antibody (ANA)` keeps its abbreviation only at the right edge
+                        break
+                    i -= 1  # skip a long aside: `disorders (including ...) within 8 weeks`
+                    continue
+                picked.append(tokens[i])
+                i -= 1
+                continue
+            if low in self.stop or tok in _PUNCT_STOP or _NUMERIC_RE.match(tok):
+                break
+            picked.append(tokens[i])
+            i -= 1
+        if not picked or all(t[2].startswith("(") for t in picked):
+            return None
+        picked.reverse()
+        s, e = picked[0][0], picked[-1][1]
+        s = self._event_head(tokens, i, s)
+        return s, e
+
+    def _event_head(self, tokens: List[Tuple[int, int, str]], i: int, s: int) -> int:
+        """`Participation in any other clinical trial`: extend over `HEAD PREP [any other]`."""
+        j = i
+        while j >= 0 and tokens[j][2].lower() in ("any", "other", "the", "a", "an", "all", "prior", "previous"):
+            j -= 1
+        if j >= 1 and tokens[j][2].lower() in self.event_preps and tokens[j - 1][2].lower() in self.event_heads:
+            return tokens[j - 1][0]
+        return s
+
+    def _right(self, text: str, end: int, hi: int) -> Optional[Tuple[int, int]]:
+        picked: List[Tuple[int, int, str]] = []
+        for m in _TOKEN_RE.finditer(text, end, hi):
+            tok = m.group()
+            low = tok.lower()
+            if low in self.stop or tok in _PUNCT_STOP or tok.startswith("(") or _NUMERIC_RE.match(tok):
+                break
+            picked.append((m.start(), m.end(), tok))
+            if len(picked) >= 3:
+                break
+        while picked and picked[-1][2].lower() in self.filler:
+            picked.pop()
+        if not picked:
+            return None
+        return picked[0][0], picked[-1][1]
+
+    def _age(self, text: str, start: int, end: int, lo: int, hi: int) -> Optional[Subject]:
+        before = list(re.finditer(r"\b(?:age|aged|ages)\b", text[lo:start], re.IGNORECASE))
+        if before:
+            m = before[-1]
+            return m.start() + lo, m.end() + lo, "Person"
+        m = re.compile(r"\s*(?:of\s+)?(age)\b", re.IGNORECASE).match(text, end, hi)
+        if m:
+            return m.start(1), m.end(1), "Person"
+        return None
+
+    # -- labels ------------------------------------------------------------------------------
+
+    def _labelled(self, text: str, span: Tuple[int, int], kind: str) -> Subject:
+        return span[0], span[1], self.label(text[span[0]:span[1]], kind)
+
+    def label(self, subject: str, kind: str) -> str:
+        """A Chia type for a subject phrase: `Major surgery` -> Procedure."""
+        if kind == "numeric":
+            return "Measurement"
+        words = [w for w in re.split(r"[\s/]+", subject.lower().strip("() ")) if w]
+        for word in reversed(words):
+            for label in ("Procedure", "Drug", "Condition"):
+                if word in self.label_words[label]:
+                    return label
+            for label in ("Procedure", "Condition", "Drug"):
+                if word.endswith(self.label_suffixes[label]) and len(word) > 5:
+                    return label
+        return {"dose": "Drug", "count": "Drug", "age": "Person"}.get(kind, "Observation")
+
+
+@lru_cache(maxsize=1)
+def get_subject_finder() -> SubjectFinder:
+    """The shared finder built from the package's word lists."""
+    return SubjectFinder()
