@@ -27,7 +27,7 @@ _NUMBER_RE = re.compile(
     r"(?:\.\d+)?(?![\d])(?!(?:st|nd|rd|th)\b)(?!\.\d)"
 )
 _TITER_RE = re.compile(r"\s*:\s*(\d+)")
-_RATIO_RE = re.compile(r"/(\d+(?:\.\d+)?)(?![\d.,]|\s*\^|\s*[A-Za-zµ%])")
+_RATIO_RE = re.compile(r"/(\d+(?:\.\d+)?)(?![\d.,^])")
 _NEG_RE = re.compile(r"[≥≤<>=]\s*-$")
 _CLAUSE_BREAK_RE = re.compile(r"[;.](?:\s|$)|\n")
 _OPS = {"ge": ("lower", True), "gt": ("lower", False), "le": ("upper", True), "lt": ("upper", False)}
@@ -203,9 +203,9 @@ class QuantityParser:
             if m:
                 second = float(m.group(1))
                 unit = match_unit(text, m.end())
-                if unit is not None and unit.dimension == "pressure":
+                if unit is not None and unit.dimension == "pressure":  # 140/90 mmHg
                     num.pair, num.unit, pos = second, unit, unit.end
-                elif second >= num.value:
+                elif unit is None and second >= num.value:  # 141/150: a score and its maximum
                     num.scale_max, pos = second, m.end()
         if text.startswith("+", pos) and not text[pos + 1: pos + 2].isdigit():
             num.suffix, pos = "ge", pos + 1

@@ -19,9 +19,10 @@ from .lexicon import read_resource
 
 Subject = Tuple[int, int, str]  # start, end, label
 
-_TOKEN_RE = re.compile(r"\([^()\n]{0,80}\)|[A-Za-z0-9µ][\w/'+-]*[\w+]|[A-Za-z0-9µ]|[^\w\s]")
+_TOKEN_RE = re.compile(r"\([^()\n]{0,200}\)|[A-Za-z0-9µ][\w/'+-]*[\w+]|[A-Za-z0-9µ]|[^\w\s]")
 _PUNCT_STOP = set(",;:()[]{}.!?\"'•*")
 _NUMERIC_RE = re.compile(r"^[\d.,]+$")
+_ABBREVIATION_RE = re.compile(r"^\([A-Za-z][\w/-]{0,11}\)$")
 
 
 class SubjectFinder:
@@ -80,14 +81,12 @@ class SubjectFinder:
         while i >= 0 and len(picked) < self.max_tokens:
             tok = tokens[i][2]
             low = tok.lower()
-            if tok.startswith("("):
-                if picked or len(tok.split()) > 2:
-                    if picked:  # `antinuclear antibody (ANA)` keeps its abbreviation only at the right edge
-                        break
-                    i -= 1  # skip a long aside: `disorders (including ...) within 8 weeks`
-                    continue
-                picked.append(tokens[i])
-                i -= 1
+            if len(tok) > 1 and tok.startswith("("):
+                if picked:
+                    break
+                if _ABBREVIATION_RE.match(tok):  # `antinuclear antibody (ANA)` keeps its abbreviation
+                    picked.append(tokens[i])
+                i -= 1  # and skips an aside: `disorders (including ...) within 8 weeks`
                 continue
             if low in self.stop or tok in _PUNCT_STOP or _NUMERIC_RE.match(tok):
                 break
@@ -97,7 +96,8 @@ class SubjectFinder:
             return None
         picked.reverse()
         s, e = picked[0][0], picked[-1][1]
-        s = self._event_head(tokens, i, s)
+        if kind in ("temporal", "duration"):
+            s = self._event_head(tokens, i, s)
         return s, e
 
     def _event_head(self, tokens: List[Tuple[int, int, str]], i: int, s: int) -> int:
@@ -152,7 +152,7 @@ class SubjectFinder:
             for label in ("Procedure", "Condition", "Drug"):
                 if word.endswith(self.label_suffixes[label]) and len(word) > 5:
                     return label
-        return {"dose": "Drug", "count": "Drug", "age": "Person"}.get(kind, "Observation")
+        return {"dose": "Drug", "age": "Person"}.get(kind, "Observation")
 
 
 @lru_cache(maxsize=1)

@@ -49,7 +49,10 @@ class SubjectLinker:
             if rec.get("alternative_of") is not None:
                 subject = records[rec["alternative_of"]].get("subject")
             if subject is None:
-                found = self.finder.find(text, rec["start"], rec["end"], rec["kind"], rec["unit"], lo, hi)
+                # words of an earlier threshold are not a subject: `prednisone ≥100 mg/day for ≥14 days`
+                left = max([lo] + [r["end"] for r in records[:i]
+                                   if r["criterion"] == rec["criterion"] and r["end"] <= rec["start"]])
+                found = self.finder.find(text, rec["start"], rec["end"], rec["kind"], rec["unit"], left, hi)
                 subject = list(found) if found else None
             if subject is None:
                 subject = self._inherited(text, records, i, lo)

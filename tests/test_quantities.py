@@ -1,0 +1,174 @@
+"""The quantity grammar on real criteria text (normalized form), one class of text per row."""
+import pytest
+from hypothesis import given, strategies as st
+
+from criteria_nlp.quantities import QuantityParser, find_quantities, parse_number
+
+
+def _one(text, expr):
+    found = [q for q in find_quantities(text) if text[q["start"]:q["end"]] == expr]
+    assert found, f"{expr!r} not found in {[text[q['start']:q['end']] for q in find_quantities(text)]}"
+    return found[0]
+
+
+def _b(value, inclusive):
+    return None if value is None else {"value": float(value), "inclusive": inclusive}
+
+
+@pytest.mark.parametrize(
+    "text,expr,kind,lower,upper,unit,ucum",
+    [
+        ("Have a total CLASI-A score of ≥10 at Screening", "≥10", "numeric", _b(10, True), None, None, None),
+        ("a CLASI-A score of ≥8 and <10 are eligible", "≥8 and <10", "numeric", _b(8, True), _b(10, False), None, None),
+        ("IgA deficiency (serum IgA level <10 mg/dL).", "<10 mg/dL", "numeric", None, _b(10, False), "mg/dL", "mg/dL"),
+        ("urinary protein >6 g/24 h, serum", ">6 g/24 h", "numeric", _b(6, False), None, "g/24 h", "g/(24.h)"),
+        ("white blood cell count <2.5×10^9/L, platelet", "<2.5×10^9/L", "numeric", None, _b(2.5, False), "×10^9/L", "10*9/L"),
+        ("platelets ≥ 100 x 10^9/L", "≥ 100 x 10^9/L", "numeric", _b(100, True), None, "x 10^9/L", "10*9/L"),
+        ("glucocorticoids (prednisone >1 mg/kg/day or equivalent)", ">1 mg/kg/day", "dose", _b(1, False), None, "mg/kg/day", "mg/kg/d"),
+        ("the dose must be ≤40 mg/day at screening", "≤40 mg/day", "dose", None, _b(40, True), "mg/day", "mg/d"),
+        ("mRSS ≥15 and ≤30 at screening", "≥15 and ≤30", "numeric", _b(15, True), _b(30, True), None, None),
+        ("Disease duration ≤5 years (from initial diagnosis);", "≤5 years", "duration", None, _b(5, True), "years", "a"),
+        ("with stable doses for ≥30 days;", "≥30 days", "duration", _b(30, True), None, "days", "d"),
+        ("must have received ≥2 immunosuppressants and/or biologics;", "≥2", "count", _b(2, True), None, None, None),
+        ("Aged 18-65 years (inclusive)", "18-65 years", "age", _b(18, True), _b(65, True), "years", "a"),
+        ("Aged 18 to 65 years", "18 to 65 years", "age", _b(18, True), _b(65, True), "years", "a"),
+        ("Men and women 18 years or older", "18 years or older", "age", _b(18, True), None, "years", "a"),
+        ("≥ 18 years of age at screening", "≥ 18 years", "age", _b(18, True), None, "years", "a"),
+        ("Age between 18 and 75 years", "between 18 and 75 years", "age", _b(18, True), _b(75, True), "years", "a"),
+        ("ECOG performance status 0-2", "0-2", "numeric", _b(0, True), _b(2, True), None, None),
+        ("ECOG 0 or 1", "0 or 1", "numeric", _b(0, True), _b(1, True), None, None),
+        ("Karnofsky Performance Status > 60", "> 60", "numeric", _b(60, False), None, None, None),
+        ("with ≥20% strength loss in affected muscles", "≥20%", "numeric", _b(20, True), None, "%", "%"),
+        ("life expectancy of greater than three (3) months", "greater than three (3) months", "duration", _b(3, False), None, "months", "mo"),
+        ("Hemoglobin at least 9 g/dL", "at least 9 g/dL", "numeric", _b(9, True), None, "g/dL", "g/dL"),
+        ("BMI no more than 35 kg/m^2", "no more than 35 kg/m^2", "numeric", None, _b(35, True), "kg/m^2", "kg/m2"),
+        ("creatinine clearance less than 30 mL/min", "less than 30 mL/min", "numeric", None, _b(30, False), "mL/min", "mL/min"),
+        ("HbA1c between 7.0% and 10.0%", "between 7.0% and 10.0%", "numeric", _b(7, True), _b(10, True), "%", "%"),
+        ("T-score ≤ -2.5 at the spine", "≤ -2.5", "numeric", None, _b(-2.5, True), None, None),
+        ("weight over 50 kg", "over 50 kg", "numeric", _b(50, False), None, "kg", "kg"),
+        ("glucose = 2 mmol/L", "= 2 mmol/L", "numeric", _b(2, True), _b(2, True), "mmol/L", "mmol/L"),
+        ("platelets ≥100,000/mm^3", "≥100,000/mm^3", "numeric", _b(100000, True), None, "/mm^3", "/mm3"),
+    ],
+)
+def test_quantities_bounds(text, expr, kind, lower, upper, unit, ucum):
+    q = _one(text, expr)
+    assert (q["kind"], q["lower"], q["upper"], q["unit"], q["ucum"]) == (kind, lower, upper, unit, ucum)
+
+
+@pytest.mark.parametrize(
+    "text,expr,upper,unit,anchor",
+    [
+        ("Severe lupus nephritis within 8 weeks prior to screening", "within 8 weeks", _b(8, True), "wk", "screening"),
+        ("Received CAR-T therapy within 6 months prior to screening.", "within 6 months", _b(6, True), "mo", "screening"),
+        ("myocardial infarction in the past 6 months", "in the past 6 months", _b(6, True), "mo", None),
+        ("Concurrent malignancy diagnosed within <5 years prior to screening.", "within <5 years", _b(5, False), "a", "screening"),
+        ("Major surgery within 4 weeks or minor surgery within 2 weeks prior to screening;", "within 4 weeks", _b(4, True), "wk", "screening"),
+        ("investigational drug within 30 days of randomization", "within 30 days", _b(30, True), "d", "randomization"),
+        ("chemotherapy within the last 3 months before the first dose of study drug", "within the last 3 months", _b(3, True), "mo", "first dose of study drug"),
+    ],
+)
+def test_quantities_temporal_windows(text, expr, upper, unit, anchor):
+    q = _one(text, expr)
+    assert (q["kind"], q["lower"], q["upper"], q["ucum"], q["anchor"]) == ("temporal", None, upper, unit, anchor)
+
+
+@pytest.mark.parametrize(
+    "text,expr,lower,anchor",
+    [
+        ("stopped at least 3 months before randomization", "at least 3 months", _b(3, True), "randomization"),
+        ("last dose more than 6 months ago", "more than 6 months", _b(6, False), None),
+    ],
+)
+def test_quantities_temporal_lower_bounds(text, expr, lower, anchor):
+    q = _one(text, expr)
+    assert (q["kind"], q["lower"], q["upper"], q["anchor"]) == ("temporal", lower, None, anchor)
+
+
+@pytest.mark.parametrize(
+    "text,expr,value,relative_to",
+    [
+        ("AST/ALT >2× upper limit of normal (ULN)", ">2× upper limit of normal (ULN)", 2, "ULN"),
+        ("total bilirubin <1.5 X ULN;", "<1.5 X ULN", 1.5, "ULN"),
+        ("AST ≤ 2.5 times the upper limit of normal", "≤ 2.5 times the upper limit of normal", 2.5, "ULN"),
+        ("neutrophils ≥ 1.0 × LLN", "≥ 1.0 × LLN", 1.0, "LLN"),
+    ],
+)
+def test_quantities_multiples_of_reference(text, expr, value, relative_to):
+    q = _one(text, expr)
+    assert q["relative_to"] == relative_to
+    assert (q["lower"] or q["upper"])["value"] == value
+    assert q["unit"] is None and q["ucum"] is None
+
+
+@pytest.mark.parametrize(
+    "text,expr,value",
+    [("positive antinuclear antibody (ANA)  ≥ 1:80  at screening", "≥ 1:80", 80), ("ANA titer > 1:160", "> 1:160", 160)],
+)
+def test_quantities_titers(text, expr, value):
+    q = _one(text, expr)
+    assert q["lower"]["value"] == value and q["ucum"] == "{titer}"
+
+
+def test_quantities_scale_maximum():
+    q = _one("MMT-8 total score ≤141/150 with", "≤141/150")
+    assert q["upper"] == _b(141, True) and q["scale_max"] == 150 and q["unit"] is None
+
+
+def test_quantities_alternative_units_share_operator():
+    text = "serum creatinine >2.5 mg/dL or 221 µmol/L), requirement"
+    found = find_quantities(text)
+    assert [text[q["start"]:q["end"]] for q in found] == [">2.5 mg/dL", "221 µmol/L"]
+    assert found[1]["lower"] == _b(221, False) and found[1]["ucum"] == "umol/L"
+    assert found[1]["alternative_of"] == 0
+
+
+def test_quantities_two_thresholds_joined_by_or():
+    text = "age > 21 or less than 2"
+    found = find_quantities(text)
+    assert [(q["lower"], q["upper"]) for q in found] == [(_b(21, False), None), (None, _b(2, False))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Diagnosed with SLE according to the 2019 EULAR/ACR classification criteria;",
+        "Type 2 diabetes mellitus",
+        "Confirmed COVID-19 infection",
+        "Stage III or IV disease",
+        "NYHA Class III/IV heart failure",
+        "per CTCAE v5.0",
+        "polysorbate 80",
+        "therapies targeting CD19/CD20/BAFF",
+        "SSc-related antibodies (e.g., Scl70, Th/To, RP11/12, U3RNP)",
+        "All patients undergoing parastomal hernia repair in Denmark from 2007-2017",
+        "HbA1c measured by a 12-lead ECG",
+        "randomized 1:1 to IMVT-1402",
+    ],
+)
+def test_quantities_non_thresholds_yield_nothing(text):
+    assert find_quantities(text) == []
+
+
+@pytest.mark.parametrize(
+    "text,value", [("1,000", 1000), ("2,5", 2.5), ("2.5", 2.5), (".5", 0.5), ("six", 6), ("three (3)", 3), ("Twelve", 12)]
+)
+def test_quantities_parse_number(text, value):
+    assert parse_number(text) == value
+
+
+def test_quantities_offsets_shift():
+    text = "IgA <10 mg/dL"
+    q = find_quantities(text, offset=100)[0]
+    assert (q["start"], q["end"]) == (104, 113)
+
+
+_PIECES = list("0123456789 .,-/:%<>≥≤=xX×^()") + [
+    "mg/dL", " years", " within ", " or ", " and ", "ULN", "at least ", "IgA ", "1:", " prior to screening"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
+def test_quantities_never_crash_and_spans_are_inside(text):
+    for q in QuantityParser()(text):
+        assert 0 <= q["start"] < q["end"] <= len(text)
+        for bound in (q["lower"], q["upper"]):
+            assert bound is None or isinstance(bound["value"], float)
