@@ -30,6 +30,7 @@ _TITER_RE = re.compile(r"\s*:\s*(\d+)")
 _RATIO_RE = re.compile(r"/(\d+(?:\.\d+)?)(?![\d.,^])")
 _NEG_RE = re.compile(r"[≥≤<>=]\s*-$")
 _CLAUSE_BREAK_RE = re.compile(r"[;.](?:\s|$)|\n")
+_SPACES_RE = re.compile(r"[ \t]{0,3}(?=[ \t]?\S)")
 _OPS = {"ge": ("lower", True), "gt": ("lower", False), "le": ("upper", True), "lt": ("upper", False)}
 _YEAR_MIN, _YEAR_MAX = 1900, 2100
 
@@ -87,6 +88,12 @@ class _Expr:
             if num.unit is not None:
                 return num.unit
         return None
+
+
+def _skip_spaces(text: str, pos: int) -> int:
+    """Past a run of spaces left by removed markup (`$>6$  g/24 h`), keeping one for match_unit."""
+    m = _SPACES_RE.match(text, pos)
+    return m.end() if m else pos
 
 
 def _bound(value: float, inclusive: bool) -> dict:
@@ -214,7 +221,7 @@ class QuantityParser:
             num.reference = self.lex.references[" ".join(m.group("ref").lower().split())]
             pos = m.end()
         elif num.unit is None and not num.titer:
-            unit = match_unit(text, pos)
+            unit = match_unit(text, _skip_spaces(text, pos))
             if unit is not None:
                 num.unit, pos = unit, unit.end
         m = self.lex.comp_after_re.match(text, pos)
@@ -311,10 +318,13 @@ class QuantityParser:
         return expr
 
     def _is_alternative(self, text: str, a: _Num, b: _Num) -> bool:
-        """`>2.5 mg/dL or 221 µmol/L`: the second spelling of one threshold."""
-        if not (a.op and a.unit and b.unit) or b.comp or b.suffix:
+        """`>2.5 mg/dL or 221 µmol/L`: the second spelling of one threshold; also
+        `within 3 months or 5 half-lives`: a second window under the same `within`."""
+        if not ((a.op or a.temporal) and a.unit and b.unit) or b.comp or b.suffix or b.temporal:
             return False
         gap = text[a.right: b.start].strip().lower()
+        if a.temporal and a.unit.is_time and b.unit.is_time:
+            return gap == "or"
         if gap not in ("or", "/", "(", "or (", "[", "; or"):
             return False
         return a.unit.ucum != b.unit.ucum and not (a.unit.is_time or b.unit.is_time)
@@ -341,7 +351,8 @@ class QuantityParser:
         inherit: Optional[_Num] = expr.extra.get("inherit")  # type: ignore[assignment]
         op = first.op if len(expr.nums) == 1 else None
         if inherit is not None:
-            op = inherit.op
+            op = inherit.op or inherit.temporal
+            first.temporal = first.temporal or inherit.temporal
         temporal = any(n.temporal for n in expr.nums)
         if len(expr.nums) == 1 and expr.lower is None and expr.upper is None:
             if op is None and first.temporal and unit is not None and unit.is_time:

@@ -35,10 +35,15 @@ class SubjectFinder:
         self.event_heads = set(data["event_heads"])
         self.event_preps = set(data["event_preps"])
         self.age_words = set(data["age_words"])
+        self.right_skip = set(data["right_skip"])
+        self.conjunctions = set(data["conjunctions"])
+        self.anaphora = set(data["anaphora"])
+        self.temporal_lead_in = re.compile(data["temporal_lead_in"], re.IGNORECASE)
         self.max_tokens = int(data["max_tokens"])
         labels = data["labels"]
         self.label_words = {
-            label: set(labels[label]) for label in ("Procedure", "Drug", "Condition")
+            label: set(labels[label])
+            for label in ("Temporal", "Measurement", "Procedure", "Drug", "Condition")
         }
         self.label_suffixes = {
             "Procedure": tuple(labels["Procedure_suffixes"]),
@@ -73,7 +78,12 @@ class SubjectFinder:
     # -- scans -------------------------------------------------------------------------------
 
     def _left(self, text: str, lo: int, start: int, kind: str) -> Optional[Tuple[int, int]]:
-        tokens = [(m.start() + lo, m.end() + lo, m.group()) for m in _TOKEN_RE.finditer(text[lo:start])]
+        left = text[lo:start]
+        if kind == "temporal":  # `contraception from screening until 6 months after ...`
+            m = self.temporal_lead_in.search(left)
+            if m:
+                left = left[: m.start()]
+        tokens = [(m.start() + lo, m.end() + lo, m.group()) for m in _TOKEN_RE.finditer(left)]
         i = len(tokens) - 1
         while i >= 0 and tokens[i][2].lower() in self.filler:
             i -= 1
@@ -88,6 +98,10 @@ class SubjectFinder:
                     picked.append(tokens[i])
                 i -= 1  # and skips an aside: `disorders (including ...) within 8 weeks`
                 continue
+            if low in self.conjunctions and picked and self._coordinated(tokens, i, picked):
+                picked.append(tokens[i])  # `glucocorticoids and/or immunosuppressants`
+                i -= 1
+                continue
             if low in self.stop or tok in _PUNCT_STOP or _NUMERIC_RE.match(tok):
                 break
             picked.append(tokens[i])
@@ -99,6 +113,14 @@ class SubjectFinder:
         if kind in ("temporal", "duration"):
             s = self._event_head(tokens, i, s)
         return s, e
+
+    def _coordinated(self, tokens, i: int, picked) -> bool:
+        """Whether the word before a conjunction names a thing of the same kind as the head."""
+        if i < 1:
+            return False
+        head = self.label(picked[0][2], "")
+        before = tokens[i - 1][2]
+        return head in ("Drug", "Procedure") and self.label(before, "") == head
 
     def _event_head(self, tokens: List[Tuple[int, int, str]], i: int, s: int) -> int:
         """`Participation in any other clinical trial`: extend over `HEAD PREP [any other]`."""
@@ -114,6 +136,11 @@ class SubjectFinder:
         for m in _TOKEN_RE.finditer(text, end, hi):
             tok = m.group()
             low = tok.lower()
+            if not picked and low in self.right_skip:
+                continue  # `at least one positive myositis-specific autoantibody`
+            if picked and _ABBREVIATION_RE.match(tok):
+                picked.append((m.start(), m.end(), tok))
+                break
             if low in self.stop or tok in _PUNCT_STOP or tok.startswith("(") or _NUMERIC_RE.match(tok):
                 break
             picked.append((m.start(), m.end(), tok))
@@ -135,6 +162,12 @@ class SubjectFinder:
             return m.start(1), m.end(1), "Person"
         return None
 
+    def anaphoric(self, text: str, lo: int, start: int) -> bool:
+        """`≥2 muscle enzymes elevated, with one ≥1.5× ULN`: the threshold's subject is a
+        pronoun-like word (`one`, `each`) that points back to an earlier subject."""
+        m = re.search(r"([A-Za-z]+)\s*$", text[lo:start])
+        return bool(m) and m.group(1).lower() in self.anaphora
+
     # -- labels ------------------------------------------------------------------------------
 
     def _labelled(self, text: str, span: Tuple[int, int], kind: str) -> Subject:
@@ -146,7 +179,7 @@ class SubjectFinder:
             return "Measurement"
         words = [w for w in re.split(r"[\s/]+", subject.lower().strip("() ")) if w]
         for word in reversed(words):
-            for label in ("Procedure", "Drug", "Condition"):
+            for label in ("Temporal", "Measurement", "Procedure", "Drug", "Condition"):
                 if word in self.label_words[label]:
                     return label
             for label in ("Procedure", "Condition", "Drug"):

@@ -58,7 +58,7 @@ def test_units_every_form_parses_to_its_ucum(row):
     assert (m.start, m.end, m.text) == (0, len(row.form), row.form)
     assert m.ucum == row.ucum
     assert m.dimension == row.dimension
-    assert m.is_time == (row.dimension == "time" and "m" not in row.flags)
+    assert m.is_time == (row.dimension in ("time", "half_lives") and "m" not in row.flags)
     assert to_ucum(row.form) == row.ucum
 
 

@@ -40,16 +40,17 @@ class ContextFlags:
 
     nlp (Language): the pipeline.
     name (str): the component name.
-    rules (str): "default" for medspaCy's English rules plus the package's. Defaults to "default".
+    rules (str): "default" for the package's rules (resources/context_rules.json), else the
+        path of a rule file in medspaCy's format. Defaults to "default".
     """
 
     def __init__(self, nlp: Language, name: str = "criteria_context", *, rules: str = "default",
                  criteria_key: str = CRITERIA_KEY) -> None:
         self.name = name
         self.criteria_key = criteria_key
-        self.context = ConText(nlp, name=f"{name}_medspacy", rules=rules,
+        self.context = ConText(nlp, name=f"{name}_medspacy", rules=None,
                                input_span_type="group", span_group_name=_TARGETS_KEY)
-        self.context.add(project_rules())
+        self.context.add(project_rules() if rules == "default" else ConTextRule.from_json(rules))
 
     def __call__(self, doc: Doc) -> Doc:
         records: List[dict] = doc._.criteria_quantities or []

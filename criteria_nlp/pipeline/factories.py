@@ -3,7 +3,6 @@
 The same names are declared as `spacy_factories` entry points in pyproject.toml, so
 `spacy.load("models/...")` resolves them without importing criteria_nlp first.
 """
-from __future__ import annotations
 
 from spacy.language import Language
 
@@ -17,7 +16,7 @@ from .tokenizer import create_normalizing_tokenizer  # noqa: F401  (registers th
 
 @Language.factory(
     "criteria_segmenter",
-    assigns=[f"doc.spans['{CRITERIA_KEY}']"],
+    assigns=["doc.spans"],
     default_config={"spans_key": CRITERIA_KEY},
 )
 def make_segmenter(nlp: Language, name: str, spans_key: str) -> CriteriaSegmenter:
@@ -26,8 +25,8 @@ def make_segmenter(nlp: Language, name: str, spans_key: str) -> CriteriaSegmente
 
 @Language.factory(
     "criteria_quantities",
-    assigns=[f"doc.spans['{QUANTITIES_KEY}']", "doc._.criteria_quantities"],
-    requires=[f"doc.spans['{CRITERIA_KEY}']"],
+    assigns=["doc.spans", "doc._.criteria_quantities"],
+    requires=["doc.spans"],
     default_config={"spans_key": QUANTITIES_KEY, "criteria_key": CRITERIA_KEY, "bare_units": True},
 )
 def make_quantities(nlp: Language, name: str, spans_key: str, criteria_key: str,
@@ -38,7 +37,7 @@ def make_quantities(nlp: Language, name: str, spans_key: str, criteria_key: str,
 
 @Language.factory(
     "criteria_linker",
-    assigns=[f"doc.spans['{SUBJECTS_KEY}']", "doc._.criteria_quantities"],
+    assigns=["doc.spans", "doc._.criteria_quantities"],
     requires=["doc._.criteria_quantities"],
     default_config={"spans_key": SUBJECTS_KEY, "criteria_key": CRITERIA_KEY},
 )

@@ -14,12 +14,14 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
 
 from ..extensions import CRITERIA_KEY, SUBJECTS_KEY
+from ..lexicon import get_lexicon
 from ..subjects import get_subject_finder
 from .quantities import criterion_bounds
 
-# A threshold right after `(` or `or` with no words of its own before it takes the subject
-# of the threshold before it: `AST, ALT <2.5X ULN (<5 X ULN if liver metastases ...)`.
-_INHERIT_RE = re.compile(r"(?:\(|\bor|,|/|;)\s*$", re.IGNORECASE)
+# A threshold with no words of its own between it and the threshold before it takes that
+# threshold's subject: `AST, ALT <2.5X ULN (<5 X ULN if liver metastases ...)`.
+_INHERIT_RE = re.compile(r"^\s*(?:\(|or|,|/|;|for|and)?\s*(?:\(|or|for)?\s*$", re.IGNORECASE)
+_ASIDE_RE = re.compile(r"\([^()]*\)")
 
 
 class SubjectLinker:
@@ -64,15 +66,20 @@ class SubjectLinker:
         doc.spans[self.spans_key] = SpanGroup(doc, name=self.spans_key, spans=spans)
         return doc
 
-    @staticmethod
-    def _inherited(text: str, records: List[dict], i: int, lo: int) -> Optional[list]:
+    def _inherited(self, text: str, records: List[dict], i: int, lo: int) -> Optional[list]:
+        """The subject of the threshold before, when this one has no words of its own:
+        `AST <2.5X ULN (<5 X ULN if ...)`, `prednisone ≥100 mg/day (or equivalent) for ≥14 days`,
+        `≥2 muscle enzymes elevated, with one ≥1.5× ULN`."""
         if i == 0:
             return None
         prev = records[i - 1]
         rec = records[i]
         if prev["criterion"] != rec["criterion"] or prev.get("subject") is None:
             return None
-        if _INHERIT_RE.search(text[max(lo, prev["end"]): rec["start"]]) and rec["start"] - prev["end"] < 40:
+        gap = _ASIDE_RE.sub(" ", text[max(lo, prev["end"]): rec["start"]])
+        if rec["kind"] == prev["kind"] == "temporal":  # `within 4 weeks prior to screening or within ...`
+            gap = get_lexicon().anchor_re.sub(" ", gap)
+        if len(gap) < 40 and (_INHERIT_RE.match(gap) or self.finder.anaphoric(text, lo, rec["start"])):
             return prev["subject"]
         return None
 

@@ -69,6 +69,7 @@ DIMENSIONS: Dict[str, str] = {
     "alcohol_intake": "drinks per week or day",
     "score": "score points",
     "titer": "the word titer/titre (the 1:80 ratio itself is parsed elsewhere)",
+    "half_lives": "time in multiples of a drug's elimination half-life: 5 half-lives",
     "time": "durations: years, months, weeks, days, hours, minutes, seconds; ms too, "
     "but ms (QTc, QRS) has is_time False: a measurement, not a time span",
 }
@@ -102,7 +103,7 @@ class UnitForm:
     @property
     def is_time(self) -> bool:
         """A time span: dimension time, except measured times (flag m: ms of QTc)."""
-        return self.dimension == "time" and "m" not in self.flags
+        return self.dimension in ("time", "half_lives") and "m" not in self.flags
 
 
 # --------------------------------------------------------------------------- data
