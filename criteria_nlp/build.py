@@ -55,8 +55,8 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
         start, end, text = offsets.span(rec["start"], rec["end"])
         subject = None
         if rec.get("subject"):
-            s, e, label = rec["subject"]
-            s, e, stext = offsets.span(s, e)
+            label = rec["subject"]["label"]
+            s, e, stext = offsets.span(rec["subject"]["start"], rec["subject"]["end"])
             subject = SpanRef(start=s, end=e, text=stext, label=label)
             _add_entity(entities, s, e, stext, label, rec)
         _add_entity(entities, start, end, text, _VALUE_LABELS.get(rec["kind"], "Value"), rec)

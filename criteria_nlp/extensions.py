@@ -26,7 +26,7 @@ _TABLE: Dict[Tuple[type, str], Dict[str, Any]] = {
     (Span, "criterion_cohort"): {"default": None},
     # Doc: one plain dict per threshold, in the order of doc.spans["quantities"]: exact
     # char offsets into doc.text, kind, lower, upper, unit, ucum, relative_to, anchor,
-    # criterion index, subject [start_char, end_char, label] and ConText flags.
+    # criterion index, subject {start, end, label} and ConText flags.
     (Doc, "criteria_quantities"): {"default": None},
 }
 

@@ -56,15 +56,8 @@ def read_corpus_text(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def nlp():
-    """A blank English pipeline, for unit tests of the segmenter alone.
-
-    Other packages' `spacy_factories` entry points (criteria_nlp's own factories.py among
-    them) are not imported: these tests need none, and a broken factory module elsewhere must
-    not fail them.
-    """
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(spacy.util.registry._entry_point_factories, "entry_points", False, raising=False)
-        return spacy.blank("en")
+    """A blank English pipeline, for unit tests of the segmenter alone."""
+    return spacy.blank("en")
 
 
 @pytest.fixture(scope="module")

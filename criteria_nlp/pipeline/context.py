@@ -13,9 +13,11 @@ from __future__ import annotations
 from importlib.resources import files
 from typing import Iterable, List
 
+import numpy
 from loguru import logger
 from medspacy.context import ConText, ConTextRule
 from spacy.language import Language
+from spacy.attrs import SENT_START
 from spacy.tokens import Doc, Span, SpanGroup
 
 from ..extensions import CRITERIA_KEY, QUANTITIES_KEY, SUBJECTS_KEY
@@ -63,7 +65,8 @@ class ContextFlags:
         for rec, qspan in zip(records, quantity_spans):
             subject = None
             if rec.get("subject"):
-                subject = doc.char_span(rec["subject"][0], rec["subject"][1], alignment_mode="expand")
+                subject = doc.char_span(rec["subject"]["start"], rec["subject"]["end"],
+                                        alignment_mode="expand")
             pairs.append((qspan, subject))
             targets.append(qspan)
             if subject is not None:
@@ -85,9 +88,15 @@ class ContextFlags:
         return doc
 
     def _set_sentences(self, doc: Doc) -> None:
+        """Each criterion (and each line) starts a sentence; set in one array operation."""
         starts = {start for start, _ in criterion_bounds(doc, self.criteria_key)}
+        flags = numpy.full(len(doc), -1, dtype="int64")
+        previous_newline = True
         for token in doc:
-            token.is_sent_start = token.i == 0 or token.idx in starts or "\n" in doc[token.i - 1].text
+            if previous_newline or token.idx in starts:
+                flags[token.i] = 1
+            previous_newline = "\n" in token.text
+        doc.from_array([SENT_START], flags.view("uint64").reshape(-1, 1))
 
     def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
         return b""

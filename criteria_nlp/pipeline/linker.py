@@ -3,7 +3,7 @@
     "IgA deficiency (serum IgA level <10 mg/dL)"  ->  `<10 mg/dL` is about `serum IgA level`
 
 Subjects go to `doc.spans["subjects"]` (label = Chia type) and, as
-`[start_char, end_char, label]`, into each record of `doc._.criteria_quantities`.
+`{"start", "end", "label"}` (char offsets), into each record of `doc._.criteria_quantities`.
 """
 from __future__ import annotations
 
@@ -52,15 +52,19 @@ class SubjectLinker:
                 subject = records[rec["alternative_of"]].get("subject")
             if subject is None:
                 # words of an earlier threshold are not a subject: `prednisone ≥100 mg/day for ≥14 days`
-                left = max([lo] + [r["end"] for r in records[:i]
-                                   if r["criterion"] == rec["criterion"] and r["end"] <= rec["start"]])
+                left = lo
+                for prev in reversed(records[max(0, i - 8):i]):
+                    if prev["criterion"] == rec["criterion"] and prev["end"] <= rec["start"]:
+                        left = max(left, prev["end"])
+                        break
                 found = self.finder.find(text, rec["start"], rec["end"], rec["kind"], rec["unit"], left, hi)
-                subject = list(found) if found else None
+                subject = {"start": found[0], "end": found[1], "label": found[2]} if found else None
             if subject is None:
                 subject = self._inherited(text, records, i, lo)
             rec["subject"] = subject
             if subject is not None:
-                span = doc.char_span(subject[0], subject[1], label=subject[2], alignment_mode="expand")
+                span = doc.char_span(subject["start"], subject["end"], label=subject["label"],
+                                     alignment_mode="expand")
                 if span is not None:
                     spans.append(span)
         doc.spans[self.spans_key] = SpanGroup(doc, name=self.spans_key, spans=spans)

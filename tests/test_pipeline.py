@@ -1,0 +1,131 @@
+"""The whole pipeline: contract offsets on every document, serialization, schema, bad input."""
+import json
+import pickle
+from pathlib import Path
+
+import jsonschema
+import pytest
+import spacy
+from spacy.tokens import DocBin
+
+import criteria_nlp
+from criteria_nlp.io import Record, read_inputs
+from criteria_nlp.schemas import document_json_schema
+
+SCHEMA_FILE = Path(criteria_nlp.__file__).parent / "schema" / "document.schema.json"
+PIPE_NAMES = ["criteria_segmenter", "criteria_quantities", "criteria_linker", "criteria_context"]
+
+
+def _spans(document):
+    for key in ("criteria", "entities", "constraints"):
+        for span in getattr(document, key):
+            yield span
+            if key == "constraints" and span.subject is not None:
+                yield span.subject
+
+
+def test_pipeline_components(nlp):
+    assert nlp.pipe_names == PIPE_NAMES
+    assert nlp.get_pipe_meta("criteria_quantities").assigns
+
+
+@pytest.mark.slow
+def test_pipeline_ctgov_raw_every_span_maps_back(nlp, corpora):
+    records = list(read_inputs([str(corpora / "ctgov-raw")]))
+    assert len(records) == 1198
+    n_constraints = 0
+    for document in criteria_nlp.annotate_records(records, nlp=nlp):
+        assert not document.errors, (document.id, document.errors)
+        for span in _spans(document):
+            assert document.text[span.start:span.end] == span.text, (document.id, span)
+        n_constraints += len(document.constraints)
+    assert n_constraints > 2500
+
+
+def test_pipeline_output_validates_against_shipped_schema(nlp, seeds_v2):
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    for document in criteria_nlp.annotate_records(read_inputs([str(seeds_v2)]), nlp=nlp):
+        jsonschema.validate(json.loads(document.to_json()), schema)
+        assert document.structured is not None and document.structured.sex == "ALL"
+
+
+def test_pipeline_shipped_schema_is_current():
+    assert json.loads(SCHEMA_FILE.read_text(encoding="utf-8")) == document_json_schema()
+
+
+@pytest.mark.parametrize(
+    "text", ["AST/ALT \\>2× upper limit of normal (ULN); hemoglobin \\<85 g/L, platelet count \\<50×10⁹/L."]
+)
+def test_pipeline_docbin_and_pickle_round_trip(nlp, text):
+    doc = nlp(text)
+    doc_bin = DocBin(store_user_data=True)
+    doc_bin.add(doc)
+    restored = list(DocBin().from_bytes(doc_bin.to_bytes()).get_docs(nlp.vocab))[0]
+    for other in (restored, pickle.loads(pickle.dumps(doc))):
+        assert list(other._.criteria_quantities) == doc._.criteria_quantities
+        assert [s.text for s in other.spans["quantities"]] == [s.text for s in doc.spans["quantities"]]
+        assert other._.criteria_source == text
+
+
+def test_pipeline_saved_to_disk_loads_with_spacy(nlp, tmp_path):
+    text = "IgA deficiency (serum IgA level \\<10 mg/dL)."
+    nlp.to_disk(tmp_path / "pipeline")
+    reloaded = spacy.load(tmp_path / "pipeline")
+    assert reloaded.pipe_names == PIPE_NAMES
+    before = criteria_nlp.annotate(text, nlp=nlp)
+    after = criteria_nlp.annotate(text, nlp=reloaded)
+    assert before == after and after.constraints[0].subject.text == "serum IgA level"
+
+
+@pytest.mark.parametrize(
+    "text,reason",
+    [("", "empty text"), ("   \n\t ", "empty text")],
+)
+def test_pipeline_empty_text_gets_an_error_line(nlp, text, reason):
+    document = criteria_nlp.annotate(text, id="x", nlp=nlp)
+    assert document.id == "x" and document.text == text and reason in document.errors[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\x00\x01\x02 binary \xff\xfe junk \x7f",
+        "≥≥≥ <<< >>> $$$ \\geq \\\\ $\\text{$ &gt;&lt;&amp; ⁹⁹⁹ ×××",
+        "\ud800 lone surrogate ≥ 10 mg/dL",
+        "🙂 Age ≥ 18 years 🙂\u200b\u00a0\u2009 hemoglobin\u00a0>\u00a09\u00a0g/dL",
+        "x" * 5000,
+        "1" * 3000,
+        "- \n* \n1. \n",
+    ],
+)
+def test_pipeline_odd_input_never_crashes_and_maps_back(nlp, text):
+    document = criteria_nlp.annotate(text, nlp=nlp)
+    assert document.text == text
+    for span in _spans(document):
+        assert text[span.start:span.end] == span.text
+
+
+def test_pipeline_batch_keeps_every_record_in_order(nlp):
+    records = [Record(id="a", text="Age ≥ 18 years"), Record(id="b", text="", error="malformed JSON at line 2"),
+               Record(id="c", text=""), Record(id="d", text="hemoglobin < 9 g/dL")]
+    documents = list(criteria_nlp.annotate_records(records, nlp=nlp, batch_size=2))
+    assert [d.id for d in documents] == ["a", "b", "c", "d"]
+    assert [bool(d.errors) for d in documents] == [False, True, True, False]
+    assert documents[3].constraints[0].upper.value == 9
+
+
+def test_pipeline_huge_document(nlp):
+    line = "* Severe lupus nephritis within 8 weeks prior to screening (urinary protein \\>6 g/24 h).\n"
+    text = line * 5000  # about 450 KB
+    document = criteria_nlp.annotate(text, nlp=nlp)
+    assert len(document.constraints) == 10000 and not document.errors
+    last = document.constraints[-1]
+    assert text[last.start:last.end] == "\\>6 g/24 h"
+
+
+def test_pipeline_multiprocess_matches_single(nlp, corpora):
+    files = sorted((corpora / "ctgov-raw").glob("*.txt"))[:40]
+    items = [(f.stem, f.read_text(encoding="utf-8")) for f in files]
+    single = list(criteria_nlp.annotate_texts(items, nlp=nlp))
+    multi = list(criteria_nlp.annotate_texts(items, nlp=nlp, n_process=2, batch_size=8))
+    assert single == multi
