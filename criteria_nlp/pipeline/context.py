@@ -10,10 +10,10 @@ objects are cleared afterwards so the Doc still serializes.
 """
 from __future__ import annotations
 
-from importlib.resources import files
-from typing import Iterable, List
+from typing import List
 
 import numpy
+import srsly
 from loguru import logger
 from medspacy.context import ConText, ConTextRule
 from spacy.language import Language
@@ -21,6 +21,8 @@ from spacy.attrs import SENT_START
 from spacy.tokens import Doc, Span, SpanGroup
 
 from ..extensions import CRITERIA_KEY, QUANTITIES_KEY, SUBJECTS_KEY
+from ..lexicon import read_resource
+from ._serialize import RuleDataMixin
 from .quantities import criterion_bounds
 
 logger.disable("medspacy")
@@ -31,13 +33,15 @@ _SPAN_ATTRS = {"modifiers", "is_negated", "is_hypothetical", "is_historical", "i
 _TARGETS_KEY = "criteria_context_targets"
 
 
-def project_rules() -> List[ConTextRule]:
-    """The ConText rules of the package's `resources/context_rules.json`."""
-    path = files("criteria_nlp.resources") / "context_rules.json"
-    return ConTextRule.from_json(str(path))
+def read_rule_data(rules: str = "default") -> dict:
+    """The rule file's content: the package's `resources/context_rules.json` for "default",
+    else the medspaCy-format JSON file at `rules`."""
+    if rules == "default":
+        return read_resource("context_rules.json")
+    return srsly.read_json(rules)
 
 
-class ContextFlags:
+class ContextFlags(RuleDataMixin):
     """Run ConText over thresholds and subjects, one criterion per scope.
 
     nlp (Language): the pipeline.
@@ -50,9 +54,17 @@ class ContextFlags:
                  criteria_key: str = CRITERIA_KEY) -> None:
         self.name = name
         self.criteria_key = criteria_key
-        self.context = ConText(nlp, name=f"{name}_medspacy", rules=None,
+        self.nlp = nlp
+        self.set_rule_data(read_rule_data(rules))
+
+    rules_file = "context_rules.json"
+
+    def set_rule_data(self, data: dict) -> None:
+        """Use these ConText rules ({"context_rules": [rule dicts in medspaCy's format]})."""
+        self.rule_data = data
+        self.context = ConText(self.nlp, name=f"{self.name}_medspacy", rules=None,
                                input_span_type="group", span_group_name=_TARGETS_KEY)
-        self.context.add(project_rules() if rules == "default" else ConTextRule.from_json(rules))
+        self.context.add([ConTextRule.from_dict(rule) for rule in data["context_rules"]])
 
     def __call__(self, doc: Doc) -> Doc:
         records: List[dict] = doc._.criteria_quantities or []
@@ -97,15 +109,3 @@ class ContextFlags:
                 flags[token.i] = 1
             previous_newline = "\n" in token.text
         doc.from_array([SENT_START], flags.view("uint64").reshape(-1, 1))
-
-    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
-        return b""
-
-    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = tuple()) -> "ContextFlags":
-        return self
-
-    def to_disk(self, path, *, exclude: Iterable[str] = tuple()) -> None:
-        return None
-
-    def from_disk(self, path, *, exclude: Iterable[str] = tuple()) -> "ContextFlags":
-        return self

@@ -8,14 +8,16 @@ Subjects go to `doc.spans["subjects"]` (label = Chia type) and, as
 from __future__ import annotations
 
 import re
-from typing import Iterable, List, Optional
+from typing import List, Optional
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
 
 from ..extensions import CRITERIA_KEY, SUBJECTS_KEY
 from ..lexicon import get_lexicon
-from ..subjects import get_subject_finder
+from ..lexicon import read_resource
+from ..subjects import SubjectFinder
+from ._serialize import RuleDataMixin
 from .quantities import criterion_bounds
 
 # A threshold with no words of its own between it and the threshold before it takes that
@@ -24,7 +26,7 @@ _INHERIT_RE = re.compile(r"^\s*(?:\(|or|,|/|;|for|and)?\s*(?:\(|or|for)?\s*$", r
 _ASIDE_RE = re.compile(r"\([^()]*\)")
 
 
-class SubjectLinker:
+class SubjectLinker(RuleDataMixin):
     """Attach a subject to every threshold found by the quantity component.
 
     nlp (Language): the pipeline.
@@ -38,7 +40,14 @@ class SubjectLinker:
         self.name = name
         self.spans_key = spans_key
         self.criteria_key = criteria_key
-        self.finder = get_subject_finder()
+        self.set_rule_data(read_resource("linker.json"))
+
+    rules_file = "linker.json"
+
+    def set_rule_data(self, data: dict) -> None:
+        """Use these word lists (the content of `linker.json`)."""
+        self.rule_data = data
+        self.finder = SubjectFinder(data)
 
     def __call__(self, doc: Doc) -> Doc:
         records: List[dict] = doc._.criteria_quantities or []
@@ -86,15 +95,3 @@ class SubjectLinker:
         if len(gap) < 40 and (_INHERIT_RE.match(gap) or self.finder.anaphoric(text, lo, rec["start"])):
             return prev["subject"]
         return None
-
-    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
-        return b""
-
-    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = tuple()) -> "SubjectLinker":
-        return self
-
-    def to_disk(self, path, *, exclude: Iterable[str] = tuple()) -> None:
-        return None
-
-    def from_disk(self, path, *, exclude: Iterable[str] = tuple()) -> "SubjectLinker":
-        return self

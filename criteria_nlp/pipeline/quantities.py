@@ -9,13 +9,15 @@ every criterion found by the segmenter and stores the parsed records as plain di
 """
 from __future__ import annotations
 
-from typing import Iterable, List, Tuple
+from typing import List, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
 
 from ..extensions import CRITERIA_KEY, QUANTITIES_KEY
+from ..lexicon import Lexicon, read_resource
 from ..quantities import QuantityParser
+from ._serialize import RuleDataMixin
 
 
 def criterion_bounds(doc: Doc, criteria_key: str = CRITERIA_KEY) -> List[Tuple[int, int]]:
@@ -30,7 +32,7 @@ def criterion_bounds(doc: Doc, criteria_key: str = CRITERIA_KEY) -> List[Tuple[i
     return bounds
 
 
-class QuantityFinder:
+class QuantityFinder(RuleDataMixin):
     """Find threshold expressions in every criterion of a Doc.
 
     nlp (Language): the pipeline.
@@ -46,7 +48,15 @@ class QuantityFinder:
         self.name = name
         self.spans_key = spans_key
         self.criteria_key = criteria_key
-        self.parser = QuantityParser(bare_units=bare_units)
+        self.bare_units = bare_units
+        self.set_rule_data(read_resource("quantity_lexicon.json"))
+
+    rules_file = "quantity_lexicon.json"
+
+    def set_rule_data(self, data: dict) -> None:
+        """Use these word lists (the content of `quantity_lexicon.json`)."""
+        self.rule_data = data
+        self.parser = QuantityParser(Lexicon(data), bare_units=self.bare_units)
 
     def __call__(self, doc: Doc) -> Doc:
         return self.set_annotations(doc, self.match(doc))
@@ -76,17 +86,3 @@ class QuantityFinder:
         doc.spans[self.spans_key] = SpanGroup(doc, name=self.spans_key, spans=spans)
         doc._.criteria_quantities = kept
         return doc
-
-    # -- serialization: the grammar lives in package data; nothing to save -------------------
-
-    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
-        return b""
-
-    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = tuple()) -> "QuantityFinder":
-        return self
-
-    def to_disk(self, path, *, exclude: Iterable[str] = tuple()) -> None:
-        return None
-
-    def from_disk(self, path, *, exclude: Iterable[str] = tuple()) -> "QuantityFinder":
-        return self

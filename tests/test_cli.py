@@ -1,0 +1,48 @@
+"""Smoke tests of `python -m criteria_nlp`, driven through typer's CliRunner."""
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from criteria_nlp.cli import app
+
+runner = CliRunner()
+SEED = Path(__file__).resolve().parents[1] / "corpus" / "seeds" / "NCT07193810.txt"
+
+
+def test_cli_annotate_txt_jsonl():
+    result = runner.invoke(app, ["annotate", str(SEED)])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout.splitlines()[0])
+    assert document["id"] == "NCT07193810" and len(document["constraints"]) > 60
+
+
+def test_cli_annotate_study_json_directory_to_file(seeds_v2, tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["annotate", str(seeds_v2), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [d["id"] for d in lines] == ["NCT06980805", "NCT07193810"]
+    assert lines[0]["structured"]["age"]["lower"] == {"value": 18.0, "inclusive": True}
+
+
+def test_cli_annotate_stdin_and_table():
+    result = runner.invoke(app, ["annotate", "-", "--format", "table"], input="IgA deficiency (serum IgA level \\<10 mg/dL)")
+    assert result.exit_code == 0, result.output
+    assert "serum IgA level" in result.stdout and "< 10 mg/dL" in result.stdout
+
+
+def test_cli_annotate_bad_jsonl_line_gives_error_line(tmp_path):
+    path = tmp_path / "batch.jsonl"
+    path.write_text('{"id": "a", "text": "Age ≥ 18 years"}\n{not json\n{"id": "c", "text": "BMI < 30 kg/m2"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["annotate", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    documents = json.loads(result.stdout)
+    assert [bool(d["errors"]) for d in documents] == [False, True, False]
+
+
+@pytest.mark.parametrize("args", [["annotate", "no/such/file.txt"], ["annotate", "x.txt", "--format", "xml"], ["annotate"]])
+def test_cli_unusable_arguments_exit_non_zero(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0

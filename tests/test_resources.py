@@ -1,0 +1,43 @@
+"""Every data file of the package loads; a broken file fails here, not for a user."""
+from importlib.resources import files
+
+import pytest
+
+from criteria_nlp.errors import RuleFileError
+from criteria_nlp.lexicon import Lexicon, read_resource
+from criteria_nlp.pipeline.context import read_rule_data
+from criteria_nlp.subjects import SubjectFinder
+
+RESOURCES = sorted(p.name for p in files("criteria_nlp.resources").iterdir() if p.name.endswith(".json"))
+
+
+@pytest.mark.parametrize("name", RESOURCES)
+def test_resources_every_json_file_parses(name):
+    assert read_resource(name)
+
+
+def test_resources_lexicon_compiles():
+    lexicon = Lexicon(read_resource("quantity_lexicon.json"))
+    assert lexicon.comparators_before["at least"] == "ge"
+    assert lexicon.comparators_after["or older"] == "ge"
+
+
+def test_resources_linker_words_load():
+    assert SubjectFinder(read_resource("linker.json")).label("Major surgery", "temporal") == "Procedure"
+
+
+def test_resources_context_rules_are_medspacy_rules():
+    from medspacy.context import ConTextRule
+
+    rules = [ConTextRule.from_dict(r) for r in read_rule_data()["context_rules"]]
+    assert {r.category for r in rules} >= {"NEGATED_EXISTENCE", "HYPOTHETICAL", "PSEUDO", "TERMINATE"}
+
+
+def test_resources_bad_file_names_file_and_line(tmp_path, monkeypatch):
+    import criteria_nlp.lexicon as lexicon_module
+
+    (tmp_path / "broken.json").write_text('{\n  "a": 1,\n  oops\n}', encoding="utf-8")
+    monkeypatch.setattr(lexicon_module, "files", lambda _: tmp_path)
+    with pytest.raises(RuleFileError) as err:
+        read_resource("broken.json")
+    assert "broken.json:3" in str(err.value) and "[E002]" in str(err.value)
