@@ -22,7 +22,7 @@ from .units import UnitMatch, match_unit
 # Digits: 12, 1,000, 2.5, .5, 2,5 (decimal comma). Not inside words (HbA1c, CD4, COVID-19),
 # not exponents (10^9), not denominators (/150), not ordinals (3rd).
 _NUMBER_RE = re.compile(
-    r"(?<![\w.^/])(?<![A-Za-z]-)"
+    r"(?<![^\W_])(?<![.^/])(?<![A-Za-z]-)"
     r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+(?:,\d{1,2}(?![\d,]))?|(?=\.\d))"
     r"(?:\.\d+)?(?![\d])(?!(?:st|nd|rd|th)\b)(?!\.\d)"
 )
@@ -52,6 +52,7 @@ class _Num:
     suffix: Optional[str] = None
     reference: Optional[str] = None
     titer: bool = False
+    on_scale: bool = False  # a named scale sits between comparator and number
     scale_max: Optional[float] = None
     pair: Optional[float] = None
     right: int = 0  # end of the number with its unit, reference and suffix
@@ -98,6 +99,16 @@ def _skip_spaces(text: str, pos: int) -> int:
 
 def _bound(value: float, inclusive: bool) -> dict:
     return {"value": float(value), "inclusive": bool(inclusive)}
+
+
+def _roman(numeral: str) -> int:
+    values = {"i": 1, "v": 5, "x": 10}
+    total, previous = 0, 0
+    for char in reversed(numeral.lower()):
+        value = values[char]
+        total = total - value if value < previous else total + value
+        previous = max(previous, value)
+    return total
 
 
 def parse_number(text: str, lexicon: Optional[Lexicon] = None) -> Optional[float]:
@@ -156,6 +167,7 @@ class QuantityParser:
                 record["alternative_of"] = index_of.get(expr.alternative_of)
             index_of[i] = len(results)
             results.append(record)
+        results = self._with_roman_ranges(text, results)
         self._share_anchors(text, results)
         for record in results:
             record["start"] += offset
@@ -185,6 +197,8 @@ class QuantityParser:
                 unit = match_unit(text, m.end())
                 if unit is None or not unit.is_time:
                     continue
+                if self.lex.frequency_before_re.search(text, max(0, m.start() - 12), m.start()):
+                    continue  # `3 times a week` is a frequency, not a week
             found.append(num)
         found.sort(key=lambda n: n.start)
         nums: List[_Num] = []
@@ -226,7 +240,7 @@ class QuantityParser:
                 num.unit, pos = unit, unit.end
         m = self.lex.comp_after_re.match(text, pos)
         if m and num.suffix is None:
-            num.suffix = self.lex.comparators_after[" ".join(m.group().lower().split())]
+            num.suffix = self.lex.comparators_after[" ".join(m.group("comp").lower().split())]
             pos = m.end()
             if num.unit is None:  # `18 or older years` is rare; `18 years or older` is handled
                 unit = match_unit(text, pos)
@@ -242,6 +256,13 @@ class QuantityParser:
             num.comp = self.lex.comparators_before[" ".join(m.group().lower().split())]
             num.comp_start = m.start()
             pos = m.start()
+        else:
+            m = self.lex.scale_comparator_re.search(text, window_start, pos)
+            if m:  # `greater than Grade 1`
+                num.comp = self.lex.comparators_before[" ".join(m.group("comp").lower().split())]
+                num.comp_start = m.start()
+                num.on_scale = True
+                pos = m.start()
         m = self.lex.temporal_before_re.search(text, window_start, pos)
         if m:
             phrase = " ".join(m.group().lower().split())
@@ -335,6 +356,11 @@ class QuantityParser:
         start = num.left
         return bool(self.lex.scale_before_re.search(text, max(0, start - 40), start))
 
+    def _person_before(self, text: str, expr: _Expr) -> bool:
+        """`Male or female ≥ 18 years`, `Women over 18 years`: a person word right before."""
+        m = re.search(r"([A-Za-z]+)[\s,:]*$", text[max(0, expr.start - 30): expr.start])
+        return bool(m) and m.group(1).lower() in self.lex.person_words
+
     def _age_before(self, text: str, num: _Num) -> bool:
         start = num.left
         window = text[max(0, start - 40): start]
@@ -371,9 +397,6 @@ class QuantityParser:
         anchor = self._anchor(text, expr.end)
         after = self.lex.temporal_after_re.match(text, expr.end)
         kind = self._kind(text, expr, unit, temporal or bool(after) or anchor is not None)
-        if kind == "temporal" and len(expr.nums) == 1 and first.op is None and expr.lower == expr.upper:
-            # `6 months prior to screening`, `the past 6 months`: a window up to that long ago
-            expr.lower, expr.upper = None, _bound(first.value, True)
         if kind != "temporal":
             anchor = None
         ucum = unit.ucum if unit is not None else None
@@ -394,9 +417,45 @@ class QuantityParser:
             "pair": first.pair,
         }
 
+    def _with_roman_ranges(self, text: str, records: List[dict]) -> List[dict]:
+        """`NYHA class II-IV`, `stage III or IV`, `> grade II`: roman numerals on a named scale,
+        kept only as ranges or under a comparator (`stage III` alone is no threshold)."""
+        added = []
+        for m in self.lex.roman_re.finditer(text):
+            low = _roman(m.group("roman"))
+            comp = self.lex.comp_before_re.search(text, max(0, m.start() - 30), m.start())
+            if m.group("roman2"):
+                high = _roman(m.group("roman2"))
+                if high <= low:
+                    continue
+                start, end = m.start("roman"), m.end("roman2")
+                lower, upper = _bound(low, True), _bound(high, True)
+            elif comp:
+                op = self.lex.comparators_before[" ".join(comp.group().lower().split())]
+                if op not in _OPS:
+                    continue
+                start, end = comp.start(), m.end("roman")
+                side, inclusive = _OPS[op]
+                lower = _bound(low, inclusive) if side == "lower" else None
+                upper = _bound(low, inclusive) if side == "upper" else None
+            else:
+                continue
+            if any(r["start"] < end and start < r["end"] for r in records):
+                continue
+            added.append({"start": start, "end": end, "kind": "numeric", "lower": lower, "upper": upper,
+                          "unit": None, "ucum": None, "relative_to": None, "anchor": None,
+                          "scale_max": None, "alternative_of": None, "pair": None})
+        if not added:
+            return records
+        return sorted(records + added, key=lambda r: r["start"]) if not any(
+            r["alternative_of"] is not None for r in records) else records + added
+
     def _keep_bare(self, text: str, num: _Num) -> bool:
         """A number with a unit and no comparator: keep time spans and clear measurements."""
-        if not self.bare_units or num.unit is None or num.is_word and not num.unit.is_time:
+        if num.unit is None:  # `ECOG 1`, `Gleason score 7`: a value on a named scale
+            return (not num.is_word and num.value == int(num.value) and num.value < 1000
+                    and bool(self.lex.scale_bare_re.search(text, max(0, num.start - 40), num.start)))
+        if not self.bare_units or num.is_word and not num.unit.is_time:
             return False
         return num.unit.ucum is not None
 
@@ -406,7 +465,8 @@ class QuantityParser:
             n.suffix and text[n.right - 8: n.right].lower().rstrip().endswith(("older", "younger"))
             for n in expr.nums
         )
-        age = age_after or self._age_before(text, first)
+        age = (age_after or self._age_before(text, first) or self._person_before(text, expr)
+               or (unit is not None and unit.text.lower().endswith(("old", "o."))))
         explicit = any(n.temporal for n in expr.nums)  # `within`, `in the past`
         if unit is not None and unit.is_time:
             if age and not explicit and unit.ucum in ("a", "mo", "wk", "d"):
@@ -430,7 +490,7 @@ class QuantityParser:
         last = expr.nums[-1]
         if any(n.value != int(n.value) or n.value < 0 for n in expr.nums):
             return False
-        if self._scale_before(text, expr.nums[0]):
+        if expr.nums[0].on_scale or self._scale_before(text, expr.nums[0]):
             return False
         m = re.match(r"\s*([A-Za-z][\w/-]*)", text[expr.end:])
         if not m:

@@ -19,10 +19,12 @@ from .lexicon import read_resource
 
 Subject = Tuple[int, int, str]  # start, end, label
 
-_TOKEN_RE = re.compile(r"\([^()\n]{0,200}\)|[A-Za-z0-9µ][\w/'+-]*[\w+]|[A-Za-z0-9µ]|[^\w\s]")
+_TOKEN_RE = re.compile(r"\([^()\n]{0,200}\)|\[[^\[\]\n]{0,200}\]|[A-Za-z0-9µ][\w/'+-]*[\w+]|[A-Za-z0-9µ]|[^\w\s]")
 _PUNCT_STOP = set(",;:()[]{}.!?\"'•*")
 _NUMERIC_RE = re.compile(r"^[\d.,]+$")
-_ABBREVIATION_RE = re.compile(r"^\([A-Za-z][\w/-]{0,11}\)$")
+_AGE_AFTER_RE = re.compile(r"\b(age|old|older|younger|years?-old|yo)\b", re.IGNORECASE)
+_AGE_UNIT_RE = re.compile(r"\b(?:years?|yrs?|months?|weeks?|days?)\b", re.IGNORECASE)
+_ABBREVIATION_RE = re.compile(r"^[(\[][A-Za-z][\w/-]{0,11}[)\]]$")
 
 
 class SubjectFinder:
@@ -38,6 +40,8 @@ class SubjectFinder:
         self.right_skip = set(data["right_skip"])
         self.conjunctions = set(data["conjunctions"])
         self.anaphora = set(data["anaphora"])
+        self.no_extend_heads = set(data["no_extend_heads"])
+        self.generic_event_preps = set(data["generic_event_preps"])
         self.temporal_lead_in = re.compile(data["temporal_lead_in"], re.IGNORECASE)
         self.max_tokens = int(data["max_tokens"])
         labels = data["labels"]
@@ -70,16 +74,18 @@ class SubjectFinder:
             found = self._right(text, end, hi)
             if found is not None:
                 return self._labelled(text, found, kind)
-        found = self._left(text, lo, start, kind)
+        found = self._left(text, lo, start, end, kind)
         if found is None:
             return None
         return self._labelled(text, found, kind)
 
     # -- scans -------------------------------------------------------------------------------
 
-    def _left(self, text: str, lo: int, start: int, kind: str) -> Optional[Tuple[int, int]]:
+    def _left(self, text: str, lo: int, start: int, end: int, kind: str) -> Optional[Tuple[int, int]]:
         left = text[lo:start]
-        if kind == "temporal":  # `contraception from screening until 6 months after ...`
+        if kind == "temporal" and re.match(r"(?:up\s+)?(?:until|till)\b", text[start:end], re.IGNORECASE) \
+                or kind == "temporal" and re.search(r"\b(?:until|till|through)\s*$", left, re.IGNORECASE):
+            # `contraception from screening until 6 months after the last dose`
             m = self.temporal_lead_in.search(left)
             if m:
                 left = left[: m.start()]
@@ -91,7 +97,7 @@ class SubjectFinder:
         while i >= 0 and len(picked) < self.max_tokens:
             tok = tokens[i][2]
             low = tok.lower()
-            if len(tok) > 1 and tok.startswith("("):
+            if len(tok) > 1 and tok[0] in "([":
                 if picked:
                     break
                 if _ABBREVIATION_RE.match(tok):  # `antinuclear antibody (ANA)` keeps its abbreviation
@@ -106,7 +112,7 @@ class SubjectFinder:
                 break
             picked.append(tokens[i])
             i -= 1
-        if not picked or all(t[2].startswith("(") for t in picked):
+        if not picked or all(t[2][0] in "([" for t in picked):
             return None
         picked.reverse()
         s, e = picked[0][0], picked[-1][1]
@@ -123,11 +129,19 @@ class SubjectFinder:
         return head in ("Drug", "Procedure") and self.label(before, "") == head
 
     def _event_head(self, tokens: List[Tuple[int, int, str]], i: int, s: int) -> int:
-        """`Participation in any other clinical trial`: extend over `HEAD PREP [any other]`."""
+        """`Participation in any other clinical trial`, `ventilated in intensive care unit`:
+        an event and its place or object, `HEAD PREP [any other] NOUNS`, is one subject."""
         j = i
         while j >= 0 and tokens[j][2].lower() in ("any", "other", "the", "a", "an", "all", "prior", "previous"):
             j -= 1
-        if j >= 1 and tokens[j][2].lower() in self.event_preps and tokens[j - 1][2].lower() in self.event_heads:
+        if j < 1 or tokens[j][2].lower() not in self.event_preps:
+            return s
+        head = tokens[j - 1][2]
+        low = head.lower()
+        if low in self.event_heads or (
+            tokens[j][2].lower() in self.generic_event_preps and low not in self.stop
+            and low not in self.no_extend_heads and head[0].isalpha()
+        ):
             return tokens[j - 1][0]
         return s
 
@@ -157,9 +171,12 @@ class SubjectFinder:
         if before:
             m = before[-1]
             return m.start() + lo, m.end() + lo, "Person"
-        m = re.compile(r"\s*(?:of\s+)?(age)\b", re.IGNORECASE).match(text, end, hi)
-        if m:
+        m = _AGE_AFTER_RE.search(text, start, min(hi, end + 12))
+        if m:  # `18 years of age`, `over 18 years old`, `65 or older`
             return m.start(1), m.end(1), "Person"
+        m = _AGE_UNIT_RE.search(text, start, end)
+        if m:  # `Male or female ≥ 18 years`: the age is named by its unit only
+            return m.start(), m.end(), "Person"
         return None
 
     def anaphoric(self, text: str, lo: int, start: int) -> bool:

@@ -109,6 +109,33 @@ def test_quantities_titers(text, expr, value):
     assert q["lower"]["value"] == value and q["ucum"] == "{titer}"
 
 
+@pytest.mark.parametrize(
+    "text,expr,lower,upper",
+    [
+        ("Stage III or IV disease", "III or IV", _b(3, True), _b(4, True)),
+        ("NYHA Class II-IV heart failure", "II-IV", _b(2, True), _b(4, True)),
+        ("unresolved diarrhea greater than Grade 1", "greater than Grade 1", _b(1, False), None),
+        ("neuropathy > grade II", "> grade II", _b(2, False), None),
+    ],
+)
+def test_quantities_named_scale_ranges_and_comparators(text, expr, lower, upper):
+    q = _one(text, expr)
+    assert (q["kind"], q["lower"], q["upper"], q["unit"]) == ("numeric", lower, upper, None)
+
+
+@pytest.mark.parametrize(
+    "text,expr,value", [("ECOG 1", "1", 1), ("Gleason score 7 or less", "7 or less", None), ("Clinical Dementia Rating of 0", "0", 0)]
+)
+def test_quantities_bare_value_on_named_scale(text, expr, value):
+    q = _one(text, expr)
+    if value is not None:
+        assert q["lower"] == q["upper"] == _b(value, True)
+
+
+def test_quantities_frequency_is_not_a_window():
+    assert [q for q in find_quantities("exercise 3 times a week") if q["unit"] == "week"] == []
+
+
 def test_quantities_scale_maximum():
     q = _one("MMT-8 total score ≤141/150 with", "≤141/150")
     assert q["upper"] == _b(141, True) and q["scale_max"] == 150 and q["unit"] is None
@@ -134,8 +161,8 @@ def test_quantities_two_thresholds_joined_by_or():
         "Diagnosed with SLE according to the 2019 EULAR/ACR classification criteria;",
         "Type 2 diabetes mellitus",
         "Confirmed COVID-19 infection",
-        "Stage III or IV disease",
-        "NYHA Class III/IV heart failure",
+        "Stage III disease",
+        "NYHA Class III/IV heart failure or NYHA class II",
         "per CTCAE v5.0",
         "polysorbate 80",
         "therapies targeting CD19/CD20/BAFF",

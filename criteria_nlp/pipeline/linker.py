@@ -26,6 +26,29 @@ _INHERIT_RE = re.compile(r"^\s*(?:\(|or|,|/|;|for|and)?\s*(?:\(|or|for)?\s*$", r
 _ASIDE_RE = re.compile(r"\([^()]*\)")
 
 
+def _open_bracket(text: str, lo: int, pos: int) -> Optional[int]:
+    """Where the bracket that is still open at `pos` starts, or None."""
+    depth = 0
+    for i in range(pos - 1, lo - 1, -1):
+        char = text[i]
+        if char in ")]":
+            depth += 1
+        elif char in "([":
+            if depth == 0:
+                return i
+            depth -= 1
+    return None
+
+
+_AFTER_ASIDE_RE = re.compile(r"[^()\[\]]*[)\]]\s*(?:$|[,;.:]|and\b|or\b|\(|\[)", re.IGNORECASE)
+
+
+def _aside_closes_phrase(text: str, pos: int, hi: int) -> bool:
+    """Whether the bracket open at `pos` closes a phrase (`strength (<26 kg)`, then `,`/end)
+    rather than sitting inside one (`transient (≤24 h) Grade ≤3 reactions`)."""
+    return bool(_AFTER_ASIDE_RE.match(text[pos:hi]))
+
+
 class SubjectLinker(RuleDataMixin):
     """Attach a subject to every threshold found by the quantity component.
 
@@ -67,6 +90,10 @@ class SubjectLinker(RuleDataMixin):
                         left = max(left, prev["end"])
                         break
                 found = self.finder.find(text, rec["start"], rec["end"], rec["kind"], rec["unit"], left, hi)
+                opening = _open_bracket(text, left, rec["start"])
+                if found is None and opening is not None and _aside_closes_phrase(text, rec["end"], hi):
+                    # `handgrip strength (<26 kg in men; <16 kg in women)`
+                    found = self.finder.find(text, opening, rec["end"], rec["kind"], rec["unit"], lo, hi)
                 subject = {"start": found[0], "end": found[1], "label": found[2]} if found else None
             if subject is None:
                 subject = self._inherited(text, records, i, lo)

@@ -65,10 +65,10 @@ def _annotate_chunk(nlp: Language, chunk: List[Record], batch_size: int,
     try:
         for doc, i in nlp.pipe(todo, as_tuples=True, batch_size=batch_size, n_process=n_process):
             done[i] = doc
-    except Exception:  # a batch failed as a whole: redo its records one by one
-        for text, i in todo:
-            if i in done:
-                continue
+    except Exception:  # noqa: BLE001 - a batch failed as a whole: its records are redone below
+        pass
+    for text, i in todo:
+        if i not in done:  # a component failed inside nlp.pipe: redo alone to record why
             try:
                 done[i] = nlp(text)
             except Exception as err:  # noqa: BLE001 - reported on the record's own line
