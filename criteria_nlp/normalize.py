@@ -298,20 +298,22 @@ class _Normalizer:
         ge, le, gt, lt, eq = (_forms(cmp[k]) for k in ("≥", "≤", ">", "<", "="))
         or_ = rf"{_H}*(?i:or){_H}*"
         to = rf"(?:{_H}+(?i:to)(?={_H}))?"
-        self.const: Dict[str, str] = {"cmp_ge": "≥", "cmp_le": "≤", "cmp_gt": ">", "cmp_lt": "<", "cmp_eq": "="}
-        self.const["uln"] = "×"
+        self.const: Dict[str, str] = {
+            "cmp_ge": "≥", "cmp_le": "≤", "cmp_gt": ">", "cmp_lt": "<", "cmp_eq": "=", "uln": "×",
+        }
         # Arrows (`<=>`, `==>`, `<==`) are left alone. The guards see every form of `=`, `<`,
         # `>`, so that a second pass finds nothing new (`>=＝` -> `≥=`, not `≥` twice).
         comparator_chars = {c for spec in cmp.values() for c in spec["chars"]}
         before = "(?<!" + _char_class(comparator_chars | set("!-")) + ")"
         after = f"(?!{eq}|{gt}|{lt}|{ge}|{le})"
+        slash = r"(?:\\?/)"  # `>/=`, and `>\/=` once unescaped
         comparators = [
             rf"(?P<cmp_ge>{ge}(?:{eq}{after})?"
-            rf"|{gt}{_H}?(?:/{_H}?)?{eq}{after}|{gt}{or_}{eq}{after}{to}"
-            rf"|{before}{eq}/?{gt}{after})",
+            rf"|{gt}{_H}?(?:{slash}{_H}?)?{eq}{after}|{gt}{or_}{eq}{after}{to}"
+            rf"|{before}{eq}{slash}?{gt}{after})",
             rf"(?P<cmp_le>{le}(?:{eq}{after})?"
-            rf"|{lt}{_H}?(?:/{_H}?)?{eq}{after}|{lt}{or_}{eq}{after}{to}"
-            rf"|{before}{eq}/?{lt}{after}(?!-))",
+            rf"|{lt}{_H}?(?:{slash}{_H}?)?{eq}{after}|{lt}{or_}{eq}{after}{to}"
+            rf"|{before}{eq}{slash}?{lt}{after}(?!-))",
             rf"(?P<cmp_gt>{gt})",
             rf"(?P<cmp_lt>{lt})",
             rf"(?P<cmp_eq>{eq})",
@@ -392,7 +394,9 @@ class _Normalizer:
         self.top_re = re.compile("|".join([noop, math] + base))
         self.math_re = re.compile("|".join([noop] + in_math + base))
         # first stage: HTML entities decoded, invisible characters dropped
-        self.entity_re = re.compile(r"&(?:amp;)*(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,7}|[A-Za-z][A-Za-z0-9]{1,31});")
+        self.entity_re = re.compile(
+            r"&(?:amp;)*(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,7}|[A-Za-z][A-Za-z0-9]{1,31});"
+        )
         self.invisible_re = re.compile(_char_class(table["zero_width"]) + "+")
         self.invisible = str.maketrans(dict.fromkeys(table["zero_width"], ""))
         self.sup_table = str.maketrans({**table["superscripts"], "⁻": "-"})
@@ -432,7 +436,8 @@ class _Normalizer:
                 fold[code] = chr(code - 0xFEE0)
         for code in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]:
             fold[code] = " "
-        for key, value in [("spaces", " "), ("zero_width", ""), ("dashes", "-"), ("tildes", "~"), ("micro", "µ")]:
+        singles = {"spaces": " ", "zero_width": "", "dashes": "-", "tildes": "~", "micro": "µ"}
+        for key, value in singles.items():
             for c in table[key]:
                 fold[ord(c)] = value
         for key in ("superscript_signs", "subscripts", "compatibility"):
@@ -532,7 +537,7 @@ class _Normalizer:
         if m.group("sci_sign") is not None:
             put("sci_sign", "×")
             put("sci_sp1", "")
-        n = m.group("sci_n1") or m.group("sci_n2") or m.group("sci_n3") or m.group("sci_n4") or m.group("sci_n5")
+        n = next(m.group(g) for g in ("sci_n1", "sci_n2", "sci_n3", "sci_n4", "sci_n5") if m.group(g))
         put("sci_exp", "^" + n.translate(self.sup_table).lstrip("+"))
         put("sci_sp2", "")
         put("sci_sp3", "")
