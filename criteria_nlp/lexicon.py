@@ -77,7 +77,7 @@ class Lexicon:
         self.duration_before_re = _end_anchored(data["duration_before"], flags)
         self.comp_after_re = re.compile(  # `> 21 or less than 2`, `under 18 or over 70` are two thresholds
             r"\s*(?:of\s+age\s*|old\s*)?(?P<comp>" + phrase_alternation(self.comparators_after) + r")"
-            r"(?!\s*(?:than\b|\d|[a-z]+\s+\d))", flags
+            r"(?!\s*(?:than\b|\d))", flags
         )
         self.reference_re = re.compile(
             r"\s*(?:(?:[×xX*]|times|-?fold)\s*)?(?:the\s+)?(?P<ref>"
@@ -99,13 +99,13 @@ class Lexicon:
         )
         self.age_before_re = re.compile(phrase_alternation(data["age_words_before"]), flags)
         self.age_after_re = re.compile(r"\s*" + phrase_alternation(data["age_words_after"]), flags)
-        self.scale_before_re = _end_anchored(data["scale_words"], 0, gap=r"[\s:(]*(?:of\s+)?")
+        self.scale_before_re = _end_anchored(data["scale_words"], flags, gap=r"[\s:(\[\]]*(?:of\s+)?")
         self.titer_re = re.compile(phrase_alternation(data["titer_words"]), flags)
         self.person_words = {_key(w) for w in data["person_words"]}
         self.scale_bare_re = _end_anchored(data["scale_bare_words"], flags, gap=r"\s*(?:of\s+|:\s*|=\s*)?")
         self.scale_comparator_re = re.compile(  # `greater than Grade 1`
             r"(?P<comp>" + phrase_alternation(self.comparators_before) + r")\s*"
-            + phrase_alternation(data["scale_comparator_words"]) + r"\s*$", flags)
+            + phrase_alternation(data["scale_comparator_words"]) + r"[\s:=]*$", flags)
         self.roman_re = re.compile(
             phrase_alternation(data["roman_scale_words"]) + r"\s*(?P<roman>\b(?:IV|IX|V?I{1,3}|VI{0,3}|X)\b)"
             r"(?:\s*(?P<joiner>-|to|or|through)\s*(?P<roman2>\b(?:IV|IX|V?I{1,3}|VI{0,3}|X)\b))?",

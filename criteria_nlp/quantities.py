@@ -22,10 +22,11 @@ from .units import UnitMatch, match_unit
 # Digits: 12, 1,000, 2.5, .5, 2,5 (decimal comma). Not inside words (HbA1c, CD4, COVID-19),
 # not exponents (10^9), not denominators (/150), not ordinals (3rd).
 _NUMBER_RE = re.compile(
-    r"(?<![^\W_])(?<![.^/])(?<![A-Za-z]-)"
+    r"(?<![^\W_])(?<![.^/])(?<!\d,)"
     r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+(?:,\d{1,2}(?![\d,]))?|(?=\.\d))"
     r"(?:\.\d+)?(?![\d])(?!(?:st|nd|rd|th)\b)(?!\.\d)"
 )
+_WORD_DASH_RE = re.compile(r"([A-Za-z]+)-$")
 _TITER_RE = re.compile(r"\s*:\s*(\d+)")
 _RATIO_RE = re.compile(r"/(\d+(?:\.\d+)?)(?![\d.,^])")
 _NEG_RE = re.compile(r"[≥≤<>=]\s*-$")
@@ -181,6 +182,9 @@ class QuantityParser:
         for m in _NUMBER_RE.finditer(text):
             if not m.group():
                 continue
+            word = _WORD_DASH_RE.search(text, max(0, m.start() - 12), m.start())
+            if word and match_unit(word.group(1), 0) is None:
+                continue  # `COVID-19`, `IL-6`, `SLEDAI-2000`; but `8yr-18yrs` is a range
             value = parse_number(m.group(), self.lex)
             if value is None:
                 continue
@@ -316,6 +320,8 @@ class QuantityParser:
                     setattr(expr, side, _bound(n.value, inclusive))
                 return expr
             return None
+        if a.comp == "eq" and not b.comp and joiner in ("-", "to"):
+            a.comp = None  # `BMI = 18.5-29.9 kg/m2`: the range is the value
         if a.comp or b.comp or a.reference or b.reference or a.titer or b.titer:
             return None
         if a.unit is not None and b.unit is not None and a.unit.ucum != b.unit.ucum:
@@ -327,7 +333,9 @@ class QuantityParser:
             pass
         else:
             return None
-        if not (opener or b.unit or a.unit or self._scale_before(text, a) or self._age_before(text, a)):
+        decimals = all("." in text[n.start:n.end] for n in (a, b))  # `pH 6.75-7.25`: no date or code
+        if not (opener or b.unit or a.unit or decimals or self._scale_before(text, a)
+                or self._age_before(text, a) or self.lex.age_after_re.match(text, b.right)):
             return None
         if not b.unit and all(_YEAR_MIN <= n.value <= _YEAR_MAX for n in (a, b)):
             return None  # 2007-2017
@@ -466,6 +474,7 @@ class QuantityParser:
             for n in expr.nums
         )
         age = (age_after or self._age_before(text, first) or self._person_before(text, expr)
+               or bool(re.search(r"\bages?\b", text[first.left:first.start], re.I))
                or (unit is not None and unit.text.lower().endswith(("old", "o."))))
         explicit = any(n.temporal for n in expr.nums)  # `within`, `in the past`
         if unit is not None and unit.is_time:

@@ -22,7 +22,9 @@ Subject = Tuple[int, int, str]  # start, end, label
 _TOKEN_RE = re.compile(r"\([^()\n]{0,200}\)|\[[^\[\]\n]{0,200}\]|[A-Za-z0-9µ][\w/'+-]*[\w+]|[A-Za-z0-9µ]|[^\w\s]")
 _PUNCT_STOP = set(",;:()[]{}.!?\"'•*")
 _NUMERIC_RE = re.compile(r"^[\d.,]+$")
-_AGE_AFTER_RE = re.compile(r"\b(age|old|older|younger|years?-old|yo)\b", re.IGNORECASE)
+_AGE_AFTER_RE = re.compile(r"\b(aged?|ages|old|years?-old|yo)\b", re.IGNORECASE)
+_AGE_COMPARATIVE_RE = re.compile(r"\b(older|younger)\b", re.IGNORECASE)
+_OF_NOUN_RE = re.compile(r"\s+(?:of|in)\s+(?=[A-Za-z])", re.IGNORECASE)
 _AGE_UNIT_RE = re.compile(r"\b(?:years?|yrs?|months?|weeks?|days?)\b", re.IGNORECASE)
 _ABBREVIATION_RE = re.compile(r"^[(\[][A-Za-z][\w/-]{0,11}[)\]]$")
 
@@ -69,9 +71,10 @@ class SubjectFinder:
         hi = len(text) if hi is None else hi
         if kind == "age":
             return self._age(text, start, end, lo, hi)
-        right_first = kind in ("count", "dose") or unit == "%"
-        if right_first:
-            found = self._right(text, end, hi)
+        of_noun = _OF_NOUN_RE.match(text, end, hi) if kind == "duration" else None
+        right_first = kind in ("count", "dose") or unit == "%" or of_noun is not None
+        if right_first:  # `≥2 immunosuppressants`, `≥20% strength loss`, `24 hours of ventilation`
+            found = self._right(text, of_noun.end() if of_noun else end, hi)
             if found is not None:
                 return self._labelled(text, found, kind)
         found = self._left(text, lo, start, end, kind)
@@ -98,11 +101,13 @@ class SubjectFinder:
             tok = tokens[i][2]
             low = tok.lower()
             if len(tok) > 1 and tok[0] in "([":
+                if _ABBREVIATION_RE.match(tok):  # `antinuclear antibody (ANA)`, `gingival index (GI) score`
+                    picked.append(tokens[i])
+                    i -= 1
+                    continue
                 if picked:
                     break
-                if _ABBREVIATION_RE.match(tok):  # `antinuclear antibody (ANA)` keeps its abbreviation
-                    picked.append(tokens[i])
-                i -= 1  # and skips an aside: `disorders (including ...) within 8 weeks`
+                i -= 1  # an aside before the threshold: `disorders (including ...) within 8 weeks`
                 continue
             if low in self.conjunctions and picked and self._coordinated(tokens, i, picked):
                 picked.append(tokens[i])  # `glucocorticoids and/or immunosuppressants`
@@ -171,9 +176,10 @@ class SubjectFinder:
         if before:
             m = before[-1]
             return m.start() + lo, m.end() + lo, "Person"
-        m = _AGE_AFTER_RE.search(text, start, min(hi, end + 12))
-        if m:  # `18 years of age`, `over 18 years old`, `65 or older`
-            return m.start(1), m.end(1), "Person"
+        for pattern in (_AGE_AFTER_RE, _AGE_COMPARATIVE_RE):
+            m = pattern.search(text, start, min(hi, end + 12))
+            if m:  # `aged between 18 and 70`, `18 years of age`, `over 18 years old`, `65 or older`
+                return m.start(1), m.end(1), "Person"
         m = _AGE_UNIT_RE.search(text, start, end)
         if m:  # `Male or female ≥ 18 years`: the age is named by its unit only
             return m.start(), m.end(), "Person"

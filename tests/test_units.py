@@ -138,6 +138,68 @@ def test_units_forms_of_one_dimension_convert_into_each_other(ureg, dimension):
         ("4 weeks", 2, "weeks", "wk"),  # pos already on the unit
         ("ANC 1.5 G/L", 7, "G/L", "10*9/L"),
         ("10 mg/kg/dose", 2, "mg/kg", "mg/kg"),
+        # spellings found missing in the LCT and Chia gold corpora
+        ("PEEP ≤8cmH2O", 7, "cmH2O", "cm[H2O]"),
+        ("PEEP <8 cm H2O and", 7, "cm H2O", "cm[H2O]"),
+        ("PEEP ≤ 5 cmH20", 8, "cmH20", "cm[H2O]"),
+        ("Endotoxin >25 EU/ml", 13, "EU/ml", "{EU}/mL"),
+        ("temperature > 38.5 degrees C or", 18, "degrees C", "Cel"),
+        ("> 38 degrees Celsius (C)", 4, "degrees Celsius", "Cel"),
+        ("≥ 38.5 ° C", 6, "° C", "Cel"),
+        ("> 100.4 degrees F", 7, "degrees F", "[degF]"),
+        ("> 5 cigarettes per day", 3, "cigarettes per day", "{cigarettes}/d"),
+        ("≤ 10 cigarettes/day.", 4, "cigarettes/day", "{cigarettes}/d"),
+        ("more than 10 cigarettes a day.", 12, "cigarettes a day", "{cigarettes}/d"),
+        ("≥ 150 minutes per week", 5, "minutes per week", "min/wk"),
+        ("(>4 hours per week)", 3, "hours per week", "h/wk"),
+        ("at least 20 h per week", 11, "h per week", "h/wk"),
+        ("> 2 drinks per day)", 3, "drinks per day", "{drinks}/d"),
+        ("or 7 drinks a week", 4, "drinks a week", "{drinks}/wk"),
+        ("> 2 alcoholic drinks per day", 3, "alcoholic drinks per day", "{drinks}/d"),
+        ("Alcohol consumption >14 units / week", 23, "units / week", "{alcohol_units}/wk"),
+        ("> 14 units of alcohol per week", 4, "units of alcohol per week", "{alcohol_units}/wk"),
+        ("Curves over 50° are", 14, "°", "deg"),
+        ("curves 15°-45°.", 9, "°", "deg"),
+        ("contracture of >10 degrees, knee", 18, "degrees", "deg"),
+        ("anisometropia >1.5 D, prematurity", 18, "D", "[diop]"),
+        ("astigmatism ≤ 0.75D", 18, "D", "[diop]"),
+        ("-1 to -10 diopters (D)", 9, "diopters", "[diop]"),
+        ("thickness above 300 microns at", 19, "microns", "um"),
+        ("CMT more than 250 µm measured", 18, "µm", "um"),
+        ("CST ≥ 350um on", 9, "um", "um"),
+        ("lesion (0.5-1.0 cm2), with", 15, "cm2", "cm2"),
+        ("valve area <1.5 cm^2)", 15, "cm^2", "cm2"),
+        ("hemoglobin <8 gm/dL", 13, "gm/dL", "g/dL"),
+        ("hemoglobin <10gm%)", 14, "gm%", "g/dL"),
+        ("greater than 4.5 MIU/mL).", 16, "MIU/mL", "m[iU]/mL"),
+        ("basal insulin ≥ 20 uU/ml", 18, "uU/ml", "uU/mL"),
+        ("insulin ≥ 20 µIU/mL", 12, "µIU/mL", "u[iU]/mL"),
+        ("carbon monoxide ≥ 6 ppm", 19, "ppm", "[ppm]"),
+        ("at least 50 feet", 11, "feet", "[ft_i]"),
+        ("more than 2 liters via", 11, "liters", "L"),
+        ("≤ 750 grams at birth", 5, "grams", "g"),
+        ("at 60 dBA under", 5, "dBA", "dB{A}"),
+        ("thresholds 70 dB HL or", 13, "dB HL", "dB{HL}"),
+        ("MCV less than 80 fl and", 16, "fl", "fL"),
+        ("MCH < 27 pg", 8, "pg", "pg"),
+        ("WBC<3,000 cells/ml at", 9, "cells/ml", "{cells}/mL"),
+        ("HbA1c >47mmol/mol (", 9, "mmol/mol", "mmol/mol"),
+        ("osmolality > 300 mOsm/kg", 16, "mOsm/kg", "mosm/kg"),
+        ("VO2peak < 20 mL/kg/min", 12, "mL/kg/min", "mL/kg/min"),
+        ("oliguria <0.5 ml/kg/h for", 13, "ml/kg/h", "mL/kg/h"),
+        ("oxygen > 2 L/min", 10, "L/min", "L/min"),
+        ("gait speed (<1 m/s)", 15, "m/s", "m/s"),
+        ("stiffness ≥10 kPa and", 13, "kPa", "kPa"),
+        ("≥ 4 METs without", 3, "METs", "{MET}"),
+        ("< 1200 kcal/day", 6, "kcal/day", "kcal/d"),
+        ("(defined by Tmax>6s) and", 18, "s", "s"),
+        ("break-up time <10 s in", 17, "s", "s"),
+        ("interferon 3 MIU three", 12, "MIU", "10*6.[iU]"),
+        ("AHI ≥ 15 events per hour", 8, "events per hour", "{events}/h"),
+        ("BMI >30 Kg/m2", 7, "Kg/m2", "kg/m2"),
+        ("BMI 25-40 kilograms per square meter (", 9, "kilograms per square meter", "kg/m2"),
+        ("GFR < 30 mL/minute/1.73 m2)", 8, "mL/minute/1.73 m2", "mL/min/{1.73_m2}"),
+        ("bacteriuria > 10^3 CFU/mL with", 18, "CFU/mL", "{CFU}/mL"),
     ],
 )
 def test_units_match_on_criteria_snippets(text, pos, unit, ucum):
@@ -169,6 +231,16 @@ def test_units_match_on_criteria_snippets(text, pos, unit, ucum):
         ("3 minimum", 1),
         ("3 hepatitis", 1),
         ("10  mg", 2),  # skips one space, not two
+        ("2D echocardiography", 1),  # imaging dimensions, not diopters
+        ("3D-printed", 1),
+        ("4D flow MRI", 1),
+        ("above 26 in those", 8),  # `in` is no unit: too often the preposition
+        ("grade 2 foot ulcer", 7),  # `foot` is no unit: the body part
+        ("3 mets", 1),  # metastases, not METs
+        ("approved in 2 EU countries", 13),  # EU alone is no unit, EU/mL is
+        ("3 sand", 1),  # s only as a whole word
+        ("3 Dose", 1),
+        ("2 Gram-negative", 1),
         ("", 0),
         ("mg", 5),
         ("mg", -1),
@@ -182,6 +254,23 @@ def test_units_milliseconds_are_a_measurement_not_a_span():
     m = match_unit("QTcF >470 ms", 10)
     assert m is not None and m.dimension == "time" and not m.is_time
     assert match_unit("for 30 seconds", 7).is_time
+
+
+def test_units_time_per_period_is_one_unit_and_not_a_time_span():
+    text = "exercise > 10 hours per week"
+    m = match_unit(text, 13)
+    assert m is not None and (m.start, m.end) == (14, len(text))
+    assert m.dimension == "time_per_period" and not m.is_time
+    m = match_unit("for 10 hours prior", 6)
+    assert m is not None and m.text == "hours" and m.is_time
+    assert match_unit("within 30 s of", 9).is_time
+
+
+def test_units_bare_degrees_are_an_angle_named_degrees_are_a_temperature():
+    assert match_unit("angle < 20° on", 10).dimension == "angle"
+    assert match_unit("temperature >38 degrees C", 15).dimension == "temperature"
+    assert match_unit("temperature >38.5 °C", 17).dimension == "temperature"
+    assert match_unit("ROM < 90 degrees", 8).dimension == "angle"
 
 
 def test_units_months_is_time_but_mon_is_nothing():
@@ -204,6 +293,27 @@ def test_units_months_is_time_but_mon_is_nothing():
         ("kg/m²", "kg/m2"),
         ("d", "d"),
         ("y", "a"),
+        ("cm H2O", "cm[H2O]"),
+        ("MIU/mL", "m[iU]/mL"),
+        ("mIU/ml", "m[iU]/mL"),
+        ("µU/mL", "uU/mL"),
+        ("1.73 m²", "{1.73_m2}"),
+        ("um", "um"),
+        ("μm", "um"),
+        ("° C", "Cel"),
+        ("ºC", "Cel"),
+        ("degrees", "deg"),
+        ("D", "[diop]"),
+        ("s", "s"),
+        ("mm³", "mm3"),
+        ("kg·m-2", "kg/m2"),
+        ("g per day", "g/d"),
+        ("drinks per week", "{drinks}/wk"),
+        ("steps per day", "{steps}/d"),
+        ("hours per day", "h/d"),
+        ("in", None),
+        ("foot", None),
+        ("times/week", None),
         ("mg/dose", None),
         ("bananas", None),
         ("", None),
@@ -242,6 +352,17 @@ def test_units_convert_same_kind():
     assert convert(37, "°C", "°F") == pytest.approx(98.6)
     assert convert(40, "IU/L", "U/L") == pytest.approx(40)
     assert convert(3, "mEq/L", "mmol/L") == pytest.approx(3)
+    assert convert(38.5, "degrees C", "degrees Fahrenheit") == pytest.approx(101.3)
+    assert convert(10, "cmH2O", "mmHg") == pytest.approx(7.356, rel=1e-3)
+    assert convert(1, "kPa", "mmHg") == pytest.approx(7.50, rel=1e-3)
+    assert convert(12, "gm%", "g/L") == pytest.approx(120)
+    assert convert(300, "microns", "mm") == pytest.approx(0.3)
+    assert convert(6, "feet", "cm") == pytest.approx(182.88)
+    assert convert(4, "METs", "mL/kg/min") == pytest.approx(14)
+    assert convert(14, "units/week", "drinks/week") == pytest.approx(8)  # 8 g UK unit, 14 g US drink
+    assert convert(150, "minutes per week", "hours/week") == pytest.approx(2.5)
+    assert convert(2, "MIU", "IU") == pytest.approx(2e6)
+    assert convert(2, "D", "1/m") == pytest.approx(2)
 
 
 @pytest.mark.parametrize(

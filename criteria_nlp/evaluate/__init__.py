@@ -101,6 +101,7 @@ class EvalResult:
         if f.get("ignored"):
             ig = f["ignored"]
             lines.append(f"{'ignored predictions':<22}{ig.get('temporal', 0)} on Temporal, "
+                         f"{ig.get('multiplier', 0)} on Multiplier, "
                          f"{ig.get('unrelated_value', 0)} on Values without Has_value")
         if f.get("atoms_ignored"):
             lines.append(f"{'ignored atoms':<22}{f['atoms_ignored']} (gold value not numeric)")

@@ -293,6 +293,7 @@ class ChiaGoldDoc:
     temporals: List[Fragments]
     other_values: List[Fragments]
     malformed: int = 0
+    multipliers: List[Fragments] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- LCT
@@ -483,7 +484,8 @@ def chia_gold(doc: BratDoc) -> ChiaGoldDoc:
         e.fragments for k, e in doc.entities.items() if e.label == "Value" and k not in values
     ]
     ordered = sorted(values.values(), key=lambda v: (v.start, v.end, v.id))
-    return ChiaGoldDoc(doc.id, doc.text, ordered, temporals, other, doc.malformed)
+    multipliers = [e.fragments for e in doc.entities.values() if e.label == "Multiplier"]
+    return ChiaGoldDoc(doc.id, doc.text, ordered, temporals, other, doc.malformed, multipliers)
 
 
 def read_chia_gold(txt_path: Union[str, Path]) -> ChiaGoldDoc:

@@ -44,7 +44,9 @@ LCT
 Chia
     * detection: predicted spans against gold Values (Arg2 of ``Has_value``). A prediction
       that overlaps no such Value but overlaps a gold ``Temporal`` span is IGNORED (Chia
-      annotates time windows as Temporal, not Value); so is one that overlaps only a
+      annotates time windows as Temporal, not Value), and likewise one that overlaps a gold
+      ``Multiplier`` (Chia types dose and count amounts such as `1 mg or less`, `more than
+      one` as Multiplier, not Value); so is one that overlaps only a
       ``Value`` that is in no ``Has_value`` relation (gold without a subject link). A
       prediction that overlaps a gold Value already taken by another prediction is a
       false positive (one-to-one), not ignored.
@@ -480,7 +482,7 @@ class ChiaScorer:
         self.detection_numeric = Counts()
         self.subject = Accuracy()
         self.subject_numeric = Accuracy()
-        self.ignored = {"temporal": 0, "unrelated_value": 0, "non_numeric_match": 0}
+        self.ignored = {"temporal": 0, "multiplier": 0, "unrelated_value": 0, "non_numeric_match": 0}
         self.errors: List[Dict[str, Any]] = []
         self.n_docs = 0
         self.gold_stats = {"values": 0, "numeric": 0, "with_subject": 0,
@@ -515,6 +517,9 @@ class ChiaScorer:
                     pass  # overlaps a gold Value taken by another prediction: a FP
                 elif any(overlap(c.start, c.end, f) > 0 for f in gold.temporals):
                     self.ignored["temporal"] += 1
+                    continue
+                elif any(overlap(c.start, c.end, f) > 0 for f in gold.multipliers):
+                    self.ignored["multiplier"] += 1
                     continue
                 elif any(overlap(c.start, c.end, f) > 0 for f in gold.other_values):
                     self.ignored["unrelated_value"] += 1

@@ -41,32 +41,45 @@ DEFINITIONS_FILE = "clinical_units.txt"
 
 #: The coarse dimensions a :class:`UnitMatch` can carry, with what each one covers.
 DIMENSIONS: Dict[str, str] = {
-    "mass_concentration": "mass per volume: mg/dL, g/L, ng/mL, pg/mL",
+    "mass_concentration": "mass per volume: mg/dL, g/L, ng/mL, pg/mL, g% (g/dL)",
     "substance_concentration": "amount of substance per volume: mmol/L, umol/L, mEq/L",
-    "count_concentration": "counted things per volume: 10^9/L, /uL, cells/uL, copies/mL",
+    "osmolality": "osmoles per mass of water: mOsm/kg",
+    "count_concentration": "counted things per volume: 10^9/L, /uL, cells/uL, cells/mL, copies/mL, CFU/mL",
     "log_count_concentration": "log10 of a count concentration: log10 copies/mL",
-    "activity_concentration": "international or enzyme units per volume: IU/L, U/L, mIU/mL",
+    "activity_concentration": "international or enzyme units per volume: IU/L, U/L, mIU/mL, uU/mL",
+    "endotoxin_concentration": "endotoxin units per volume: EU/mL (LAL assay)",
     "ratio": "quotient of two amounts: mg/g and mg/mmol (albumin/creatinine), mmol/mol",
-    "flow_rate": "volume per time: mL/min (creatinine clearance)",
+    "flow_rate": "volume per time: mL/min (creatinine clearance), L/min (oxygen), mL/h",
     "gfr": "volume per time per 1.73 m^2 body surface area: mL/min/1.73 m^2",
     "dose_rate": "amount per time, mass or units: mg/day, g/24 h, IU/day, units/day",
-    "weight_dose_rate": "amount per body weight per time: mg/kg/day, ug/kg/min",
-    "weight_dose": "amount per body weight: mg/kg, U/kg",
+    "weight_dose_rate": "amount per body weight per time: mg/kg/day, ug/kg/min, mL/kg/h",
+    "weight_dose": "amount per body weight: mg/kg, U/kg, mL/kg",
     "area_dose": "amount per body surface area: mg/m^2",
-    "mass": "mass: kg, g, mg, ug, lb",
-    "substance": "amount of substance: mmol, mEq",
-    "activity": "international or enzyme units: IU, units",
+    "oxygen_uptake": "oxygen uptake per body weight: mL/kg/min (VO2), METs (1 MET = 3.5 mL/kg/min)",
+    "energy": "energy: kcal",
+    "energy_intake": "energy per time: kcal/day",
+    "mass": "mass: kg, g, mg, ug, ng, pg, lb",
+    "substance": "amount of substance: mmol, umol, mEq",
+    "activity": "international or enzyme units: IU, mIU, units, MU (million units)",
     "bmi": "mass per area: kg/m^2",
-    "area": "area: m^2",
-    "length": "length: cm, mm, m, inches",
-    "volume": "volume: L, mL, dL, cc",
+    "area": "area: m^2, cm^2, mm^2",
+    "length": "length: cm, mm, m, um (microns), km, inches, feet",
+    "volume": "volume: L, mL, dL, uL, fL, cc, mm^3",
+    "velocity": "speed: m/s, cm/s (gait speed, Doppler velocities)",
+    "angle": "plane angle: degrees, ° (range of motion, Cobb angle)",
+    "optical_power": "refractive power of the eye or a lens: diopters, D",
+    "sound_level": "sound level or hearing threshold: dB, dBA, dB HL",
     "percent": "percent: %",
-    "pressure": "pressure: mmHg",
-    "rate": "events per time: bpm, breaths/min, /min",
+    "parts_per": "parts per million or billion: ppm, ppb (exhaled carbon monoxide)",
+    "pressure": "pressure: mmHg, cmH2O, kPa",
+    "rate": "events per time: bpm, breaths/min, /min, steps/day, events/h",
     "temperature": "temperature: degrees Celsius, Fahrenheit",
     "radiation_dose": "absorbed or effective dose: Gy, cGy, mSv",
     "tobacco_exposure": "pack-years",
-    "alcohol_intake": "drinks per week or day",
+    "tobacco_use": "cigarettes smoked per day or week",
+    "alcohol_intake": "drinks per week or day, alcohol units per week",
+    "time_per_period": "time spent per period: hours/week, minutes/day (exercise, device wear); "
+    "not a time span, so is_time is False",
     "score": "score points",
     "titer": "the word titer/titre (the 1:80 ratio itself is parsed elsewhere)",
     "half_lives": "time in multiples of a drug's elimination half-life: 5 half-lives",
@@ -74,7 +87,7 @@ DIMENSIONS: Dict[str, str] = {
     "but ms (QTc, QRS) has is_time False: a measurement, not a time span",
 }
 
-_FLAGS = frozenset("inam")
+_FLAGS = frozenset("inamx")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +159,7 @@ def _read_forms() -> Tuple[UnitForm, ...]:
         if dimension not in DIMENSIONS:
             raise RuleFileError(path, lineno, f"unknown dimension {dimension!r}")
         if not set(flags) <= _FLAGS:
-            raise RuleFileError(path, lineno, f"unknown flags {flags!r} (allowed: i, n, a, m, -)")
+            raise RuleFileError(path, lineno, f"unknown flags {flags!r} (allowed: i, n, a, m, x, -)")
         if form in seen:
             raise RuleFileError(path, lineno, f"form {form!r} already on line {seen[form]}")
         seen[form] = lineno
@@ -163,6 +176,9 @@ _LEAD_SLASH = r"(?:/\s*|per\s+)"
 _MICRO = r"(?:[µμu]|mc)"
 _SUPERSCRIPT = {"2": "²", "3": "³"}
 _SEP_BETWEEN_LETTERS = r"[\s\-‐]+"
+# Flag x: not right after a lone 2, 3 or 4 written against the form: 2D, 3D and 4D are
+# imaging dimensions, not diopters (a signed or decimal -3D, 1.5D, 13D still is).
+_NOT_DIMENSIONAL = r"(?<!(?<![\d.,+\-])[234])"
 
 # ×10^9/L, x 10^9 /L, 10^3/µL, ×10^3/mm^3, 10^9 cells/L: any exponent.
 _SCI = (
@@ -197,7 +213,9 @@ def _form_regex(form: str) -> str:
             d = "2" if ch == "²" else "3"
             out.append(f"(?:\\^{d}|{d}|{ch})")
         elif ch == "°":
-            out.append(r"[°º]\s?")
+            # A space may separate ° from what follows it in the form (° C), never from
+            # the text after the form: a bare ° ends right after the sign.
+            out.append(r"[°º]\s?" if i + 1 < n else "[°º]")
         else:
             out.append(re.escape(ch))
         i += 1
@@ -252,6 +270,8 @@ class _Compiled:
                 guard = r"(?<=\d)"
             elif "n" in row.flags:
                 guard = r"(?:(?<=\d)|(?<=\d\s))"
+            if "x" in row.flags:
+                guard += _NOT_DIMENSIONAL
             match_alts.append(f"(?P<{name}>{guard}{body}{tail})")
             alt_starts.append(_first_chars(row.form, "i" in row.flags))
             parse_alts.append(f"(?P<{name}>{body})")
