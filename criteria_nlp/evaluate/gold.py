@@ -206,13 +206,10 @@ def _span_of(fragments: Fragments) -> Tuple[int, int]:
     return min(s for s, _ in fragments), max(e for _, e in fragments)
 
 
-@dataclass(frozen=True)
-class GoldSubject:
-    """A gold subject span (possibly discontinuous) with its label."""
+class _Fragmented:
+    """Start and end of a span made of `fragments` (discontinuous in Chia)."""
 
     fragments: Fragments
-    text: str
-    label: str
 
     @property
     def start(self) -> int:
@@ -223,8 +220,17 @@ class GoldSubject:
         return _span_of(self.fragments)[1]
 
 
+@dataclass(frozen=True)
+class GoldSubject(_Fragmented):
+    """A gold subject span (possibly discontinuous) with its label."""
+
+    fragments: Fragments
+    text: str
+    label: str
+
+
 @dataclass
-class LctThreshold:
+class LctThreshold(_Fragmented):
     """One LCT `Eq-Comparison` event with a Value."""
 
     doc_id: str
@@ -240,14 +246,6 @@ class LctThreshold:
     reference: Optional[str] = None
     temporal: bool = False
     subjects: List[GoldSubject] = field(default_factory=list)
-
-    @property
-    def start(self) -> int:
-        return _span_of(self.fragments)[0]
-
-    @property
-    def end(self) -> int:
-        return _span_of(self.fragments)[1]
 
     def bounds(self) -> Dict[str, List[float]]:
         """Expected bounds as lists of values by side (for error records)."""
@@ -266,7 +264,7 @@ class LctGoldDoc:
 
 
 @dataclass
-class ChiaValue:
+class ChiaValue(_Fragmented):
     """One Chia `Value` T that is Arg2 of a `Has_value` relation."""
 
     doc_id: str
@@ -275,14 +273,6 @@ class ChiaValue:
     text: str
     numeric: bool
     subjects: List[GoldSubject] = field(default_factory=list)
-
-    @property
-    def start(self) -> int:
-        return _span_of(self.fragments)[0]
-
-    @property
-    def end(self) -> int:
-        return _span_of(self.fragments)[1]
 
 
 @dataclass
