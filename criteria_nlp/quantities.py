@@ -189,7 +189,7 @@ class QuantityParser:
             if value is None:
                 continue
             start = m.start()
-            if _NEG_RE.search(text, 0, start) and text[start - 1] == "-":
+            if _NEG_RE.search(text, max(0, start - 4), start):  # `≤ -2.5`
                 start -= 1
                 value = -value
             found.append(_Num(start, m.end(), value))
@@ -455,8 +455,12 @@ class QuantityParser:
                           "scale_max": None, "alternative_of": None, "pair": None})
         if not added:
             return records
-        return sorted(records + added, key=lambda r: r["start"]) if not any(
-            r["alternative_of"] is not None for r in records) else records + added
+        merged = sorted(records + added, key=lambda r: r["start"])
+        position = {id(r): i for i, r in enumerate(merged)}
+        for r in records:  # alternative_of indexes the list: follow the reordering
+            if r["alternative_of"] is not None:
+                r["alternative_of"] = position[id(records[r["alternative_of"]])]
+        return merged
 
     def _keep_bare(self, text: str, num: _Num) -> bool:
         """A number with a unit and no comparator: keep time spans and clear measurements."""
