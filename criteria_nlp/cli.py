@@ -106,5 +106,40 @@ def evaluate(
         write_errors(result, errors_out)
 
 
+@app.command()
+def benchmark(
+    path: Optional[Path] = typer.Argument(None, help="Folder of eligibility texts; default ../shared/corpora/ctgov-raw."),
+    repeat: int = typer.Option(3, "--repeat", min=1, help="Rounds of timed runs; the best run of each measure is kept."),
+    n_process: int = typer.Option(1, "--n-process", "-n", min=1, help="Also time with this many worker processes."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N texts."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the figures as JSON here."),
+) -> None:
+    """Speed and memory as ratios to spaCy's bare tokenizer (benchmarks/run.py, source checkout only)."""
+    import importlib.util
+    import json
+
+    repo = Path(__file__).resolve().parent.parent
+    script = repo / "benchmarks" / "run.py"
+    if not (script.is_file() and (repo / "pyproject.toml").is_file()):
+        typer.echo(f"criteria_nlp benchmark: {script} not found. The benchmark is part of the "
+                   "source repository, not of the installed package: run it from a checkout "
+                   "(pip install -e .) or as `python benchmarks/run.py`.", err=True)
+        raise typer.Exit(2)
+    spec = importlib.util.spec_from_file_location("criteria_nlp_benchmark_run", script)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    try:
+        result = module.run_benchmark(
+            path, repeat=repeat, n_process=n_process, limit=limit,
+            progress=lambda msg: typer.echo(f"[benchmark] {msg}", err=True))
+    except (FileNotFoundError, ValueError) as err:
+        typer.echo(f"criteria_nlp benchmark: {err}", err=True)
+        raise typer.Exit(2)
+    typer.echo(module.format_report(result))
+    if json_out is not None:
+        json_out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     app()

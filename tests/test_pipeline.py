@@ -129,3 +129,21 @@ def test_pipeline_multiprocess_matches_single(nlp, corpora):
     single = list(criteria_nlp.annotate_texts(items, nlp=nlp))
     multi = list(criteria_nlp.annotate_texts(items, nlp=nlp, n_process=2, batch_size=8))
     assert single == multi
+
+
+def test_pipeline_component_failure_is_reported_on_its_record():
+    from spacy.language import Language
+
+    @Language.component("test_fails_on_marker")
+    def fails_on_marker(doc):
+        if "MARKER" in doc.text:
+            raise RuntimeError("component broke")
+        return doc
+
+    fresh = criteria_nlp.load()
+    fresh.add_pipe("test_fails_on_marker", after="criteria_quantities")
+    items = [("a", "Age ≥ 18 years"), ("b", "MARKER hemoglobin < 9 g/dL"), ("c", "BMI < 30 kg/m2")]
+    documents = list(criteria_nlp.annotate_texts(items, nlp=fresh, batch_size=2))
+    assert [d.id for d in documents] == ["a", "b", "c"]
+    assert not documents[0].errors and not documents[2].errors
+    assert "component broke" in " ".join(documents[1].errors)

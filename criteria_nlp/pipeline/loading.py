@@ -1,10 +1,11 @@
 """Building the pipeline and running it over many records without losing one."""
 from __future__ import annotations
 
+from collections import deque
 from functools import lru_cache
 from importlib.resources import as_file, files
-from itertools import islice
-from typing import Iterable, Iterator, List, Optional
+from itertools import count
+from typing import Deque, Iterable, Iterator, List, Optional, Tuple, Union
 
 import spacy
 from spacy.language import Language
@@ -46,35 +47,45 @@ def _record_error(proc_name: str, proc, docs: List[Doc], err: Exception) -> None
 
 def pipe_records(records: Iterable[Record], *, nlp: Optional[Language] = None,
                  batch_size: int = 64, n_process: int = 1) -> Iterator[Document]:
-    """Annotate records in order. Read errors, empty and oversized texts and component
-    failures become `Document.errors`; every record yields exactly one Document."""
+    """Annotate records in order, streaming them through one `nlp.pipe` (one worker pool).
+
+    Read errors, empty and oversized texts and component failures become `Document.errors`;
+    every record yields exactly one Document, and memory stays flat as the input grows.
+    """
     nlp = nlp or default_pipeline()
     nlp.set_error_handler(_record_error)
-    it = iter(records)
-    while True:
-        chunk = list(islice(it, batch_size * max(1, n_process) * 4))
-        if not chunk:
-            return
-        yield from _annotate_chunk(nlp, chunk, batch_size, n_process)
+    source = iter(records)
+    pending: Deque[Tuple[int, Record]] = deque()
+    counter = count()
 
+    def feed() -> Iterator[Tuple[str, int]]:
+        for record in source:
+            index = next(counter)
+            pending.append((index, record))
+            if _problem(record) is None:
+                yield record.text, index
 
-def _annotate_chunk(nlp: Language, chunk: List[Record], batch_size: int,
-                    n_process: int) -> Iterator[Document]:
-    todo = [(r.text, i) for i, r in enumerate(chunk) if _problem(r) is None]
-    done = {}
     try:
-        for doc, i in nlp.pipe(todo, as_tuples=True, batch_size=batch_size, n_process=n_process):
-            done[i] = doc
-    except Exception:  # noqa: BLE001 - a batch failed as a whole: its records are redone below
+        for doc, index in nlp.pipe(feed(), as_tuples=True, batch_size=batch_size, n_process=n_process):
+            while pending and pending[0][0] <= index:
+                position, record = pending.popleft()
+                # a record skipped by nlp.pipe failed inside it: redo it alone to record why
+                yield _to_document(record, doc if position == index else _redo(nlp, record))
+    except Exception:  # noqa: BLE001 - a whole batch or a worker failed; the rest is done one by one
         pass
-    for text, i in todo:
-        if i not in done:  # a component failed inside nlp.pipe: redo alone to record why
-            try:
-                done[i] = nlp(text)
-            except Exception as err:  # noqa: BLE001 - reported on the record's own line
-                done[i] = err
-    for i, record in enumerate(chunk):
-        yield _to_document(record, done.get(i), _problem(record))
+    while pending:
+        yield _to_document(pending[0][1], _redo(nlp, pending.popleft()[1]))
+    for record in source:
+        yield _to_document(record, _redo(nlp, record))
+
+
+def _redo(nlp: Language, record: Record) -> Union[Doc, Exception, None]:
+    if _problem(record) is not None:
+        return None
+    try:
+        return nlp(record.text)
+    except Exception as err:  # noqa: BLE001 - reported on the record's own line
+        return err
 
 
 def _problem(record: Record) -> Optional[str]:
@@ -89,7 +100,8 @@ def _problem(record: Record) -> Optional[str]:
     return None
 
 
-def _to_document(record: Record, doc, problem: Optional[str]) -> Document:
+def _to_document(record: Record, doc) -> Document:
+    problem = _problem(record)
     structured = None
     errors: List[str] = []
     try:
