@@ -240,6 +240,11 @@ class QuantityParser:
             pos = m.end()
         elif num.unit is None and not num.titer:
             unit = match_unit(text, _skip_spaces(text, pos))
+            if unit is None:
+                m = self.lex.unit_modifier_re.match(text, pos)
+                unit = match_unit(text, m.end()) if m else None
+                if unit is not None and not unit.is_time:
+                    unit = None
             if unit is not None:
                 num.unit, pos = unit, unit.end
         m = self.lex.comp_after_re.match(text, pos)
@@ -341,10 +346,7 @@ class QuantityParser:
             return None  # 2007-2017
         if a.value > b.value:
             return None  # not a range: `12-6` is rare and `2-1` reads as a ratio
-        expr = _Expr([a, b], lower=_bound(a.value, True), upper=_bound(b.value, True))
-        if a.temporal:
-            expr.extra["temporal"] = True
-        return expr
+        return _Expr([a, b], lower=_bound(a.value, True), upper=_bound(b.value, True))
 
     def _is_alternative(self, text: str, a: _Num, b: _Num) -> bool:
         """`>2.5 mg/dL or 221 µmol/L`: the second spelling of one threshold; also
