@@ -79,24 +79,7 @@ class SubjectLinker(RuleDataMixin):
         spans: List[Span] = []
         for i, rec in enumerate(records):
             lo, hi = bounds[rec["criterion"]] if rec["criterion"] < len(bounds) else (0, len(text))
-            subject = None
-            if rec.get("alternative_of") is not None:
-                subject = records[rec["alternative_of"]].get("subject")
-            if subject is None:
-                # words of an earlier threshold are not a subject: `prednisone ≥100 mg/day for ≥14 days`
-                left = lo
-                for prev in reversed(records[max(0, i - 8):i]):
-                    if prev["criterion"] == rec["criterion"] and prev["end"] <= rec["start"]:
-                        left = max(left, prev["end"])
-                        break
-                found = self.finder.find(text, rec["start"], rec["end"], rec["kind"], rec["unit"], left, hi)
-                opening = _open_bracket(text, left, rec["start"])
-                if found is None and opening is not None and _aside_closes_phrase(text, rec["end"], hi):
-                    # `handgrip strength (<26 kg in men; <16 kg in women)`
-                    found = self.finder.find(text, opening, rec["end"], rec["kind"], rec["unit"], lo, hi)
-                subject = {"start": found[0], "end": found[1], "label": found[2]} if found else None
-            if subject is None:
-                subject = self._inherited(text, records, i, lo)
+            subject = self._subject(text, records, i, lo, hi)
             rec["subject"] = subject
             if subject is not None:
                 span = doc.char_span(subject["start"], subject["end"], label=subject["label"],
@@ -106,7 +89,29 @@ class SubjectLinker(RuleDataMixin):
         doc.spans[self.spans_key] = SpanGroup(doc, name=self.spans_key, spans=spans)
         return doc
 
-    def _inherited(self, text: str, records: List[dict], i: int, lo: int) -> Optional[list]:
+    def _subject(self, text: str, records: List[dict], i: int, lo: int, hi: int) -> Optional[dict]:
+        """The subject of records[i], looked for in its criterion text[lo:hi]."""
+        rec = records[i]
+        if rec.get("alternative_of") is not None:  # `>2.5 mg/dL or 221 µmol/L`: one subject
+            subject = records[rec["alternative_of"]].get("subject")
+            if subject is not None:
+                return subject
+        # words of an earlier threshold are not a subject: `prednisone ≥100 mg/day for ≥14 days`
+        left = lo
+        for prev in reversed(records[max(0, i - 8):i]):
+            if prev["criterion"] == rec["criterion"] and prev["end"] <= rec["start"]:
+                left = max(left, prev["end"])
+                break
+        found = self.finder.find(text, rec["start"], rec["end"], rec["kind"], rec["unit"], left, hi)
+        opening = _open_bracket(text, left, rec["start"])
+        if found is None and opening is not None and _aside_closes_phrase(text, rec["end"], hi):
+            # `handgrip strength (<26 kg in men; <16 kg in women)`
+            found = self.finder.find(text, opening, rec["end"], rec["kind"], rec["unit"], lo, hi)
+        if found is not None:
+            return {"start": found[0], "end": found[1], "label": found[2]}
+        return self._inherited(text, records, i, lo)
+
+    def _inherited(self, text: str, records: List[dict], i: int, lo: int) -> Optional[dict]:
         """The subject of the threshold before, when this one has no words of its own:
         `AST <2.5X ULN (<5 X ULN if ...)`, `prednisone ≥100 mg/day (or equivalent) for ≥14 days`,
         `≥2 muscle enzymes elevated, with one ≥1.5× ULN`."""
