@@ -1,10 +1,11 @@
 """Building the pipeline and running it over many records without losing one."""
 from __future__ import annotations
 
+import multiprocessing
 from collections import deque
 from functools import lru_cache
 from importlib.resources import as_file, files
-from itertools import count
+from itertools import count, islice
 from typing import Deque, Iterable, Iterator, List, Optional, Tuple, Union
 
 import spacy
@@ -54,6 +55,9 @@ def pipe_records(records: Iterable[Record], *, nlp: Optional[Language] = None,
     """
     nlp = nlp or default_pipeline()
     nlp.set_error_handler(_record_error)
+    if n_process > 1:
+        yield from _pipe_parallel(records, nlp, batch_size, n_process)
+        return
     source = iter(records)
     pending: Deque[Tuple[int, Record]] = deque()
     counter = count()
@@ -77,6 +81,32 @@ def pipe_records(records: Iterable[Record], *, nlp: Optional[Language] = None,
         yield _to_document(pending[0][1], _redo(nlp, pending.popleft()[1]))
     for record in source:
         yield _to_document(record, _redo(nlp, record))
+
+
+_WORKER_NLP: Optional[Language] = None
+
+
+def _pipe_parallel(records: Iterable[Record], nlp: Language, batch_size: int,
+                   n_process: int) -> Iterator[Document]:
+    """Worker processes (forked, so they share the loaded pipeline) annotate batches of
+    records and send back the small typed Documents, not spaCy Docs: a Doc's round trip
+    through `Doc.to_bytes` costs more than annotating it. A bounded window of batches is in
+    flight at a time, so memory stays flat."""
+    global _WORKER_NLP
+    _WORKER_NLP = nlp
+    source = iter(records)
+    batches = iter(lambda: list(islice(source, batch_size)), [])
+    with multiprocessing.get_context("fork").Pool(n_process) as pool:
+        while True:
+            window = list(islice(batches, n_process * 4))
+            if not window:
+                return
+            for documents in pool.imap(_annotate_batch, window):
+                yield from documents
+
+
+def _annotate_batch(batch: List[Record]) -> List[Document]:
+    return list(pipe_records(batch, nlp=_WORKER_NLP, batch_size=len(batch) or 1))
 
 
 def _redo(nlp: Language, record: Record) -> Union[Doc, Exception, None]:
