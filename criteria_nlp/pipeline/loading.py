@@ -55,7 +55,7 @@ def pipe_records(records: Iterable[Record], *, nlp: Optional[Language] = None,
     """
     nlp = nlp or default_pipeline()
     nlp.set_error_handler(_record_error)
-    if n_process > 1:
+    if n_process > 1 and "fork" in multiprocessing.get_all_start_methods():
         yield from _pipe_parallel(records, nlp, batch_size, n_process)
         return
     source = iter(records)
