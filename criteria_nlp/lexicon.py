@@ -90,7 +90,7 @@ class Lexicon:
         )
         self.anchor_re = re.compile(
             r"(?P<trigger>" + phrase_alternation(data["temporal_after"]) + r")\s+(?:the\s+)?"
-            r"(?:participant's\s+|subject's\s+|patient's\s+)?(?P<anchor>"
+            r"(?:participant's\s+|subject's\s+|patient's\s+)?(?:(?:date|day|time)\s+of\s+(?:the\s+)?)?(?P<anchor>"
             + phrase_alternation(data["anchors"]) + r")",
             flags,
         )

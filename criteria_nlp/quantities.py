@@ -323,6 +323,8 @@ class QuantityParser:
                 for n in (a, b):
                     side, inclusive = _OPS[n.comp]
                     setattr(expr, side, _bound(n.value, inclusive))
+                if expr.lower["value"] > expr.upper["value"]:
+                    return None  # `hemoglobin (<10 and >16 g/dl)`: two thresholds, outside a range
                 return expr
             return None
         if a.comp == "eq" and not b.comp and joiner in ("-", "to"):

@@ -199,3 +199,20 @@ def test_quantities_never_crash_and_spans_are_inside(text):
         assert 0 <= q["start"] < q["end"] <= len(text)
         for bound in (q["lower"], q["upper"]):
             assert bound is None or isinstance(bound["value"], float)
+
+
+def test_quantities_outside_a_range_is_two_thresholds():
+    text = "Hematology: hemoglobin (<10 and >16 g/dl)"
+    found = find_quantities(text)
+    assert [(text[q["start"]:q["end"]], q["lower"], q["upper"]) for q in found] == [
+        ("<10", None, _b(10, False)), (">16 g/dl", _b(16, False), None)]
+
+
+@pytest.mark.parametrize(
+    "text,expr,anchor",
+    [("Diagnosed at least 6 months (180 days) prior to the date of the Screening Visit", "at least 6 months", "screening visit"),
+     ("Those who have received antipsychotic medication within 3 months before screening", "within 3 months", "screening")],
+)
+def test_quantities_anchor_after_an_aside(text, expr, anchor):
+    q = _one(text, expr)
+    assert (q["kind"], q["anchor"]) == ("temporal", anchor)
