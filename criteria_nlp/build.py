@@ -72,6 +72,15 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
             hypothetical=bool(rec.get("hypothetical")), scale_max=rec.get("scale_max"),
             alternative_of=rec.get("alternative_of"),
         ))
+    for value in doc._.criteria_values or []:  # qualitative results: entities, no constraint
+        start, end, text = offsets.span(value["start"], value["end"])
+        subject = None
+        if value.get("subject"):
+            s, e, stext = offsets.span(value["subject"]["start"], value["subject"]["end"])
+            subject = SpanRef(start=s, end=e, text=stext, label=value["subject"]["label"])
+            _add_entity(entities, s, e, stext, value["subject"]["label"], value)
+        _add_entity(entities, start, end, text, "Value", value)
+        entities[(start, end, "Value")].subject = subject
     all_errors = list(errors or []) + list(doc._.criteria_errors or [])
     return Document(id=doc_id, text=offsets.source, criteria=criteria,
                     entities=sorted(entities.values(), key=lambda e: (e.start, e.end, e.label)),

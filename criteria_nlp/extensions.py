@@ -13,6 +13,7 @@ from spacy.tokens import Doc, Span
 CRITERIA_KEY = "criteria"
 QUANTITIES_KEY = "quantities"
 SUBJECTS_KEY = "subjects"
+VALUES_KEY = "values"
 
 # (object, name) -> keyword arguments of set_extension
 _TABLE: Dict[Tuple[type, str], Dict[str, Any]] = {
@@ -28,6 +29,9 @@ _TABLE: Dict[Tuple[type, str], Dict[str, Any]] = {
     # char offsets into doc.text, kind, lower, upper, unit, ucum, relative_to, anchor,
     # criterion index, subject {start, end, label} and ConText flags.
     (Doc, "criteria_quantities"): {"default": None},
+    # Doc: qualitative result values that are no threshold (`negative pregnancy test`), as
+    # plain dicts {start, end, criterion, subject} in the order of doc.spans["values"].
+    (Doc, "criteria_values"): {"default": None},
 }
 
 
@@ -55,6 +59,7 @@ __all__ = [
     "CRITERIA_KEY",
     "QUANTITIES_KEY",
     "SUBJECTS_KEY",
+    "VALUES_KEY",
     "register_extensions",
     "get_doc_errors",
 ]

@@ -111,6 +111,8 @@ class Lexicon:
             r"(?:\s*(?P<joiner>-|to|or|through)\s*(?P<roman2>\b(?:IV|IX|V?I{1,3}|VI{0,3}|X)\b))?",
             flags)
         self.frequency_before_re = _end_anchored(data["frequency_words"], flags)
+        self.qualitative_re = re.compile(  # `negative serum pregnancy test`, `HIV+`
+            phrase_alternation(data["qualitative_values"]) + r"|(?<=[A-Za-z0-9])\+(?![\w+])", flags)
         self.unit_modifier_re = re.compile(  # `≥6 consecutive weeks`, `5 elimination half-lives`
             r"\s*" + phrase_alternation(data["unit_modifiers"]) + r"(?=\s)", flags)
         words = sorted(self.number_words, key=len, reverse=True)

@@ -547,6 +547,21 @@ class QuantityParser:
                     break
 
 
+def find_qualitative_values(text: str, taken: List[dict], offset: int = 0,
+                            lexicon: Optional[Lexicon] = None) -> List[dict]:
+    """Qualitative result values that are no threshold: `negative serum pregnancy test`,
+    `HIV+`, `abnormal liver function`. Words inside a threshold (`upper limit of normal`)
+    are left out. RETURNS (List[dict]): {"start", "end"} per value, shifted by `offset`."""
+    lexicon = lexicon or get_lexicon()
+    found = []
+    for m in lexicon.qualitative_re.finditer(text):
+        start, end = m.start() + offset, m.end() + offset
+        if any(t["start"] < end and start < t["end"] for t in taken):
+            continue
+        found.append({"start": start, "end": end})
+    return found
+
+
 _PARSER: Optional[QuantityParser] = None
 
 

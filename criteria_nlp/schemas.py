@@ -63,6 +63,11 @@ class Entity(_Model):
     historical: bool = False
     family: bool = False
     concept: Optional[str] = None
+    subject: Optional[SpanRef] = Field(
+        default=None,
+        description="For a qualitative Value entity (`negative` in `negative pregnancy test`): "
+        "what it is the value of.",
+    )
 
 
 class Constraint(_Model):

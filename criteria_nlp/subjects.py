@@ -72,7 +72,7 @@ class SubjectFinder:
         if kind == "age":
             return self._age(text, start, end, lo, hi)
         of_noun = _OF_NOUN_RE.match(text, end, hi) if kind == "duration" else None
-        right_first = kind in ("count", "dose") or unit == "%" or of_noun is not None
+        right_first = kind in ("count", "dose", "qualitative") or unit == "%" or of_noun is not None
         if right_first:  # `≥2 immunosuppressants`, `≥20% strength loss`, `24 hours of ventilation`
             found = self._right(text, of_noun.end() if of_noun else end, hi)
             if found is not None:
@@ -198,7 +198,7 @@ class SubjectFinder:
 
     def label(self, subject: str, kind: str) -> str:
         """A Chia type for a subject phrase: `Major surgery` -> Procedure."""
-        if kind == "numeric":
+        if kind in ("numeric", "qualitative"):
             return "Measurement"
         words = [w for w in re.split(r"[\s/]+", subject.lower().strip("() ")) if w]
         for word in reversed(words):

@@ -147,3 +147,10 @@ def test_pipeline_component_failure_is_reported_on_its_record():
     assert [d.id for d in documents] == ["a", "b", "c"]
     assert not documents[0].errors and not documents[2].errors
     assert "component broke" in " ".join(documents[1].errors)
+
+
+def test_pipeline_qualitative_value_entity_has_subject(nlp):
+    document = criteria_nlp.annotate("Negative serum pregnancy test; HIV+ patients", nlp=nlp)
+    values = {e.text: e.subject.text for e in document.entities if e.label == "Value"}
+    assert values == {"Negative": "serum pregnancy test", "+": "HIV"}
+    assert document.constraints == []

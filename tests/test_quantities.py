@@ -216,3 +216,19 @@ def test_quantities_outside_a_range_is_two_thresholds():
 def test_quantities_anchor_after_an_aside(text, expr, anchor):
     q = _one(text, expr)
     assert (q["kind"], q["anchor"]) == ("temporal", anchor)
+
+
+@pytest.mark.parametrize(
+    "text,values",
+    [
+        ("Negative serum pregnancy test at screening", ["Negative"]),
+        ("HIV+ patients", ["+"]),
+        ("total bilirubin < 1.5 x upper limit of normal; abnormal liver function", ["abnormal"]),
+        ("Stable disease for 3 months", []),
+    ],
+)
+def test_quantities_qualitative_values_outside_thresholds(text, values):
+    from criteria_nlp.quantities import find_qualitative_values
+
+    found = find_qualitative_values(text, find_quantities(text))
+    assert [text[v["start"]:v["end"]] for v in found] == values

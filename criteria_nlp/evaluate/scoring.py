@@ -42,7 +42,9 @@ LCT
       predicted subject is wrong).
 
 Chia
-    * detection: predicted spans against gold Values (Arg2 of ``Has_value``). A prediction
+    * detection: predicted spans against gold Values (Arg2 of ``Has_value``). The predictions
+      are the constraints plus the qualitative ``Value`` entities (`negative`, `HIV+`) that
+      are no constraint. A prediction
       that overlaps no such Value but overlaps a gold ``Temporal`` span is IGNORED (Chia
       annotates time windows as Temporal, not Value), and likewise one that overlaps a gold
       ``Multiplier`` (Chia types dose and count amounts such as `1 mg or less`, `more than
@@ -295,6 +297,17 @@ def _spanned(doc: Document) -> Tuple[List[Constraint], int]:
     return kept, unspanned
 
 
+def _qualitative_values(doc: Document, constraints: List[Constraint]) -> List[Constraint]:
+    """Chia's Values also hold qualitative results (`negative` pregnancy test, `HIV+`): the
+    predicted `Value` entities that are no constraint, as bound-less predictions."""
+    out = []
+    for e in doc.entities:
+        if e.label != "Value" or any(c.start < e.end and e.start < c.end for c in constraints):
+            continue
+        out.append(Constraint(kind="numeric", start=e.start, end=e.end, text=e.text, subject=e.subject))
+    return out
+
+
 def _pred_record(c: Constraint) -> Dict[str, Any]:
     return {
         "start": c.start, "end": c.end, "text": c.text, "kind": c.kind,
@@ -498,6 +511,7 @@ class ChiaScorer:
             self.pred_stats["documents_with_errors"] += 1
         self.pred_stats["text_mismatch"] += _check_text("chia", gold.id, text, doc, self.errors)
         preds, unspanned = _spanned(doc)
+        preds = preds + _qualitative_values(doc, preds)
         self.pred_stats["constraints"] += len(preds) + unspanned
         self.pred_stats["unspanned"] += unspanned
         golds = gold.values

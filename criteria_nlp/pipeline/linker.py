@@ -86,6 +86,14 @@ class SubjectLinker(RuleDataMixin):
                                      alignment_mode="expand")
                 if span is not None:
                     spans.append(span)
+        for value in doc._.criteria_values or []:
+            lo, hi = bounds[value["criterion"]] if value["criterion"] < len(bounds) else (0, len(text))
+            found = self.finder.find(text, value["start"], value["end"], "qualitative", None, lo, hi)
+            value["subject"] = {"start": found[0], "end": found[1], "label": found[2]} if found else None
+            if found:
+                span = doc.char_span(found[0], found[1], label=found[2], alignment_mode="expand")
+                if span is not None:
+                    spans.append(span)
         doc.spans[self.spans_key] = SpanGroup(doc, name=self.spans_key, spans=spans)
         return doc
 

@@ -14,9 +14,9 @@ from typing import List, Tuple
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
 
-from ..extensions import CRITERIA_KEY, QUANTITIES_KEY
+from ..extensions import CRITERIA_KEY, QUANTITIES_KEY, VALUES_KEY
 from ..lexicon import Lexicon, read_resource
-from ..quantities import QuantityParser
+from ..quantities import QuantityParser, find_qualitative_values
 from ._serialize import RuleDataMixin
 
 
@@ -59,7 +59,21 @@ class QuantityFinder(RuleDataMixin):
         self.parser = QuantityParser(Lexicon(data), bare_units=self.bare_units)
 
     def __call__(self, doc: Doc) -> Doc:
-        return self.set_annotations(doc, self.match(doc))
+        self.set_annotations(doc, self.match(doc))
+        values = []
+        by_criterion: dict = {}
+        for record in doc._.criteria_quantities:
+            by_criterion.setdefault(record["criterion"], []).append(record)
+        text = doc.text  # built from the tokens on every access: read it once
+        for index, (start, end) in enumerate(criterion_bounds(doc, self.criteria_key)):
+            for value in find_qualitative_values(text[start:end], by_criterion.get(index, []),
+                                                 offset=start, lexicon=self.parser.lex):
+                value["criterion"] = index
+                values.append(value)
+        spans = [doc.char_span(v["start"], v["end"], label="Value", alignment_mode="expand") for v in values]
+        doc.spans[VALUES_KEY] = SpanGroup(doc, name=VALUES_KEY, spans=[s for s in spans if s is not None])
+        doc._.criteria_values = [v for v, s in zip(values, spans) if s is not None]
+        return doc
 
     def match(self, doc: Doc) -> List[dict]:
         records: List[dict] = []
