@@ -370,37 +370,54 @@ def _check_text(corpus: str, gold_id: str, gold_text: str, doc: Document,
     return 1
 
 
+class _Scorer:
+    """What both scorers share: the prediction side of each document and its bookkeeping."""
+
+    corpus = ""
+
+    def __init__(self) -> None:
+        self.errors: List[Dict[str, Any]] = []
+        self.n_docs = 0
+        self.pred_stats = {"constraints": 0, "unspanned": 0, "documents_with_errors": 0,
+                           "text_mismatch": 0}
+
+    def _predictions(self, gold_id: str, text: str,
+                     pred: Optional[PredLike]) -> Tuple[Document, List[Constraint]]:
+        """The predicted Document of one gold document and its spanned constraints."""
+        self.n_docs += 1
+        doc = _as_document(pred) if pred is not None else Document(id=gold_id, text=text)
+        if doc.errors:
+            self.pred_stats["documents_with_errors"] += 1
+        self.pred_stats["text_mismatch"] += _check_text(self.corpus, gold_id, text, doc, self.errors)
+        preds, unspanned = _spanned(doc)
+        self.pred_stats["constraints"] += len(preds) + unspanned
+        self.pred_stats["unspanned"] += unspanned
+        return doc, preds
+
+
 # --------------------------------------------------------------------------- LCT
 
 
-class LctScorer:
+class LctScorer(_Scorer):
     """Accumulates LCT figures document by document (`add`), then `figures()`."""
+
+    corpus = "lct"
 
     def __init__(self, to_ucum: Optional[Callable[[str], Any]] = None, *,
                  lookup_units: bool = True) -> None:
+        super().__init__()
         self.to_ucum = to_ucum if to_ucum is not None or not lookup_units else _ucum_function()
         self.detection = Counts()
         self.atoms = Counts()
         self.atoms_unit = Counts()
         self.subject = Accuracy()
         self.atoms_ignored = 0
-        self.errors: List[Dict[str, Any]] = []
-        self.n_docs = 0
         self.gold_stats = {"thresholds": 0, "with_atoms": 0, "atoms": 0, "with_unit": 0,
                            "with_reference": 0, "with_subject": 0, "temporal": 0}
-        self.pred_stats = {"constraints": 0, "unspanned": 0, "documents_with_errors": 0,
-                           "text_mismatch": 0}
 
     def add(self, gold: LctGoldDoc, pred: Optional[PredLike]) -> None:
-        self.n_docs += 1
         text = gold.text
-        doc = _as_document(pred) if pred is not None else Document(id=gold.id, text=text)
-        if doc.errors:
-            self.pred_stats["documents_with_errors"] += 1
-        self.pred_stats["text_mismatch"] += _check_text("lct", gold.id, text, doc, self.errors)
-        preds, unspanned = _spanned(doc)
-        self.pred_stats["constraints"] += len(preds) + unspanned
-        self.pred_stats["unspanned"] += unspanned
+        doc, preds = self._predictions(gold.id, text, pred)
         golds = gold.thresholds
         gs = self.gold_stats
         for g in golds:
@@ -487,33 +504,25 @@ class LctScorer:
 # --------------------------------------------------------------------------- Chia
 
 
-class ChiaScorer:
+class ChiaScorer(_Scorer):
     """Accumulates Chia figures document by document (`add`), then `figures()`."""
 
+    corpus = "chia"
+
     def __init__(self) -> None:
+        super().__init__()
         self.detection = Counts()
         self.detection_numeric = Counts()
         self.subject = Accuracy()
         self.subject_numeric = Accuracy()
         self.ignored = {"temporal": 0, "multiplier": 0, "unrelated_value": 0, "non_numeric_match": 0}
-        self.errors: List[Dict[str, Any]] = []
-        self.n_docs = 0
         self.gold_stats = {"values": 0, "numeric": 0, "with_subject": 0,
                            "temporal_spans": 0, "unrelated_values": 0}
-        self.pred_stats = {"constraints": 0, "unspanned": 0, "documents_with_errors": 0,
-                           "text_mismatch": 0}
 
     def add(self, gold: ChiaGoldDoc, pred: Optional[PredLike]) -> None:
-        self.n_docs += 1
         text = gold.text
-        doc = _as_document(pred) if pred is not None else Document(id=gold.id, text=text)
-        if doc.errors:
-            self.pred_stats["documents_with_errors"] += 1
-        self.pred_stats["text_mismatch"] += _check_text("chia", gold.id, text, doc, self.errors)
-        preds, unspanned = _spanned(doc)
+        doc, preds = self._predictions(gold.id, text, pred)
         preds = preds + _qualitative_values(doc, preds)
-        self.pred_stats["constraints"] += len(preds) + unspanned
-        self.pred_stats["unspanned"] += unspanned
         golds = gold.values
         gs = self.gold_stats
         gs["values"] += len(golds)
