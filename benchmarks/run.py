@@ -10,7 +10,8 @@ current directory and then from the repository root.
 Measured on the same texts, in `repeat` rounds of one run each, the best run kept:
 
     tokenizer     spacy.blank("en").tokenizer: the reference every ratio is taken against
-    pipeline      nlp.pipe over criteria_nlp.load(): Docs only
+    pipeline      nlp.pipe over criteria_nlp.load(): Docs only (rules + entity recognizer)
+    rules only    nlp.pipe over criteria_nlp.load(entities=False): no recognizer
     annotate      criteria_nlp.annotate_texts: Docs and the pydantic Documents
     ... x N       the same two with n_process=N, when --n-process is over 1
     stages        each step alone (normalize, tokenize, every component, Document building,
@@ -357,6 +358,7 @@ def run_benchmark(path: Optional[os.PathLike] = None, *, repeat: int = 3, n_proc
     start = time.perf_counter()
     nlp = criteria_nlp.load()
     load_seconds = time.perf_counter() - start
+    rules = criteria_nlp.load(entities=False)
     memory.append(_memory_checkpoint("pipeline loaded"))
     tokenizer = spacy.blank("en").tokenizer
 
@@ -375,6 +377,8 @@ def run_benchmark(path: Optional[os.PathLike] = None, *, repeat: int = 3, n_proc
          lambda: _consume(tokenizer(t) for t in texts)),
         ("pipeline", 1, "nlp.pipe: Docs only",
          lambda: _consume(nlp.pipe(texts, batch_size=batch_size))),
+        ("rules only", 1, "nlp.pipe, load(entities=False): no recognizer",
+         lambda: _consume(rules.pipe(texts, batch_size=batch_size))),
         ("annotate", 1, "annotate_texts: Docs + Documents",
          lambda: _consume(criteria_nlp.annotate_texts(items, nlp=nlp, batch_size=batch_size))),
     ]

@@ -25,17 +25,19 @@ __all__ = [
 ]
 
 
-def load(path: Optional[str] = None, **overrides) -> "Language":
+def load(path: Optional[str] = None, *, entities: bool = True, **overrides) -> "Language":
     """Build the criteria_nlp pipeline.
 
     path (str or None): a saved pipeline directory (e.g. `models/criteria_rules`); None builds
         the default pipeline from the package's `default.cfg`. Defaults to None.
+    entities (bool): with the trained entity recognizer shipped in `models/criteria_ner`;
+        False gives the faster rules-only pipeline. Ignored with `path`. Defaults to True.
     **overrides: config overrides passed to spaCy, e.g. `{"components.criteria_quantities.bare_units": False}`.
     RETURNS (Language): the pipeline; `nlp(text).spans["quantities"]` holds the thresholds.
     """
     from .pipeline.loading import load_pipeline
 
-    return load_pipeline(path, **overrides)
+    return load_pipeline(path, entities=entities, **overrides)
 
 
 def annotate(text: str, *, id: str = "doc", nlp: Optional["Language"] = None) -> Document:
@@ -67,6 +69,6 @@ def annotate_records(records: Iterable["Record"], *, nlp: Optional["Language"] =
 
     RETURNS (Iterator[Document]): one Document per record, errors in `Document.errors`.
     """
-    from .pipeline.loading import pipe_records
+    from .batch import pipe_records
 
     return pipe_records(records, nlp=nlp, batch_size=batch_size, n_process=n_process)

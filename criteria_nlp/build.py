@@ -5,7 +5,9 @@ of `normalize.py`, so `document.text[c.start:c.end] == c.text` for every span ob
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+import re
+from bisect import bisect_left
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from spacy.tokens import Doc
 
@@ -35,6 +37,9 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
                    errors: Optional[List[str]] = None) -> Document:
     """Turn an annotated Doc into the contract's Document.
 
+    Entities are the recognised ones (`doc.ents`, with ConText's flags), then the threshold,
+    subject and qualitative-value spans that no recognised entity already covers.
+
     doc (Doc): a Doc processed by the criteria_nlp pipeline.
     doc_id (str): the document id. Defaults to "doc".
     structured (Structured or None): ClinicalTrials.gov's structured fields, if any.
@@ -42,6 +47,7 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
     RETURNS (Document): the typed output.
     """
     offsets = _OffsetMap(doc)
+    long_forms = _LongForms(doc, offsets)
     criteria: List[Criterion] = []
     if CRITERIA_KEY in doc.spans:
         for span in doc.spans[CRITERIA_KEY]:
@@ -49,21 +55,35 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
             criteria.append(Criterion(start=start, end=end, text=text,
                                       section=span._.criterion_section,
                                       cohort=span._.criterion_cohort))
+    entities = _Entities()
+
+    def span_ref(ref: dict, rec: dict) -> SpanRef:
+        s, e, stext = offsets.span(ref["start"], ref["end"])
+        entities.add(s, e, stext, ref["label"], rec)
+        return SpanRef(start=s, end=e, text=stext, label=ref["label"],
+                       long_form=long_forms.get(ref["start"], ref["end"]))
+
+    recognised = []
+    for ent in doc.ents:
+        start, end, text = _trim_edges(offsets.source, *offsets.span(ent.start_char, ent.end_char)[:2])
+        entity = entities.add(start, end, text, ent.label_, ent._.criteria_context or {}, recognised=True)
+        entity.long_form = long_forms.get(ent.start_char, ent.end_char)
+        recognised.append((entity, ent._.criteria_subject))
+    for entity, subject in recognised:  # a recognised Value's subject (`sero-positive` -> `HIV`)
+        if subject is not None:
+            entity.subject = span_ref(subject, {})
+
     constraints: List[Constraint] = []
-    entities: Dict[Tuple[int, int, str], Entity] = {}
     for rec in doc._.criteria_quantities or []:
         start, end, text = offsets.span(rec["start"], rec["end"])
-        subject = None
-        if rec.get("subject"):
-            label = rec["subject"]["label"]
-            s, e, stext = offsets.span(rec["subject"]["start"], rec["subject"]["end"])
-            subject = SpanRef(start=s, end=e, text=stext, label=label)
-            _add_entity(entities, s, e, stext, label, rec)
-        _add_entity(entities, start, end, text, _VALUE_LABELS.get(rec["kind"], "Value"), rec)
+        subject = span_ref(rec["subject"], rec) if rec.get("subject") else None
+        members = [span_ref(m, rec) for m in rec["subject"].get("members", [])] if subject else []
+        entities.add(start, end, text, _VALUE_LABELS.get(rec["kind"], "Value"), rec)
         index = rec.get("criterion")
         criterion = criteria[index] if index is not None and index < len(criteria) else None
         constraints.append(Constraint(
             kind=rec["kind"], start=start, end=end, text=text, subject=subject,
+            subjects=members or ([subject] if subject else []),
             lower=Bound(**rec["lower"]) if rec["lower"] else None,
             upper=Bound(**rec["upper"]) if rec["upper"] else None,
             unit=rec["unit"], ucum=rec["ucum"], relative_to=rec["relative_to"],
@@ -74,26 +94,88 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
         ))
     for value in doc._.criteria_values or []:  # qualitative results: entities, no constraint
         start, end, text = offsets.span(value["start"], value["end"])
-        subject = None
-        if value.get("subject"):
-            s, e, stext = offsets.span(value["subject"]["start"], value["subject"]["end"])
-            subject = SpanRef(start=s, end=e, text=stext, label=value["subject"]["label"])
-            _add_entity(entities, s, e, stext, value["subject"]["label"], value)
-        _add_entity(entities, start, end, text, "Value", value)
-        entities[(start, end, "Value")].subject = subject
+        subject = span_ref(value["subject"], value) if value.get("subject") else None
+        entity = entities.add(start, end, text, "Value", value, nested=True)
+        if entity is not None:
+            entity.subject = subject
     all_errors = list(errors or []) + list(doc._.criteria_errors or [])
     return Document(id=doc_id, text=offsets.source, criteria=criteria,
-                    entities=sorted(entities.values(), key=lambda e: (e.start, e.end, e.label)),
-                    constraints=constraints, structured=structured, errors=all_errors)
+                    entities=entities.sorted(), constraints=constraints,
+                    structured=structured, errors=all_errors)
 
 
-def _add_entity(entities: Dict, start: int, end: int, text: str, label: str, rec: dict) -> None:
-    key = (start, end, label)
-    entity = entities.get(key)
-    if entity is None:
-        entities[key] = Entity(start=start, end=end, text=text, label=label,
-                               negated=bool(rec.get("negated")),
-                               hypothetical=bool(rec.get("hypothetical")),
-                               historical=bool(rec.get("historical")))
-    elif rec.get("negated"):
-        entity.negated = True
+_EDGE_PUNCT = " \t\r\n,;:.("
+_BULLET_RE = re.compile(r"^(?:[-*•–]\s+)+")  # `- SLEDAI-2000 score`: a list bullet, not `-5`
+
+
+def _trim_edges(source: str, start: int, end: int) -> Tuple[int, int, str]:
+    """A recognised span without punctuation or a list bullet at its edges (`hepatitis B,` ->
+    `hepatitis B`, `- SLEDAI-2000 score` -> `SLEDAI-2000 score`) or an unmatched closing
+    bracket."""
+    text = source[start:end]
+    stripped = text.rstrip(_EDGE_PUNCT)
+    if stripped.endswith(")") and stripped.count(")") > stripped.count("("):
+        stripped = stripped[:-1].rstrip(_EDGE_PUNCT)
+    lead = len(stripped) - len(_BULLET_RE.sub("", stripped.lstrip(_EDGE_PUNCT + ")")))
+    if not stripped[lead:]:
+        return start, end, text
+    return start + lead, start + len(stripped), stripped[lead:]
+
+
+class _LongForms:
+    """Abbreviations of the Doc: normalized span of a short form -> its long form's text."""
+
+    def __init__(self, doc: Doc, offsets: _OffsetMap) -> None:
+        self.records = doc._.criteria_abbreviations or []  # sorted by start
+        self.starts = [rec["start"] for rec in self.records]
+        self.offsets = offsets
+
+    def get(self, start: int, end: int) -> Optional[str]:
+        """The long form of the abbreviation inside [start, end), unless the long form is
+        written there too (`absolute neutrophil count (ANC)` needs none)."""
+        for i in range(bisect_left(self.starts, start), bisect_left(self.starts, end)):
+            rec = self.records[i]
+            if rec["end"] <= end and not (start <= rec["long_start"] and rec["long_end"] <= end):
+                return self.offsets.span(rec["long_start"], rec["long_end"])[2]
+        return None
+
+
+class _Entities:
+    """The Document's entities, one per (start, end, label); a span the recognizer did not
+    find is kept only where no recognised entity overlaps it."""
+
+    def __init__(self) -> None:
+        self.by_key: Dict[Tuple[int, int, str], Entity] = {}
+        self.recognised: List[Tuple[int, int, str]] = []  # in text order, not overlapping
+        self.recognised_starts: List[int] = []
+
+    def _overlapping(self, start: int, end: int) -> Iterator[Tuple[int, int, str]]:
+        i = bisect_left(self.recognised_starts, end) - 1
+        while i >= 0 and self.recognised[i][1] > start:
+            yield self.recognised[i]
+            i -= 1
+
+    def add(self, start: int, end: int, text: str, label: str, flags: dict,
+            recognised: bool = False, nested: bool = False) -> Optional[Entity]:
+        """Add (or flag) an entity. A span the recognizer did not find is dropped where it
+        overlaps a recognised one; with `nested`, only where that one has the same label
+        (the Value `+` stays inside the Condition `HIV+`)."""
+        key = (start, end, label)
+        entity = self.by_key.get(key)
+        if entity is None:
+            if not recognised and any(not nested or other == label
+                                      for _, _, other in self._overlapping(start, end)):
+                return None
+            entity = self.by_key[key] = Entity(
+                start=start, end=end, text=text, label=label,
+                negated=bool(flags.get("negated")), hypothetical=bool(flags.get("hypothetical")),
+                historical=bool(flags.get("historical")), family=bool(flags.get("family")))
+            if recognised:
+                self.recognised.append((start, end, label))
+                self.recognised_starts.append(start)
+        elif flags.get("negated"):
+            entity.negated = True
+        return entity
+
+    def sorted(self) -> List[Entity]:
+        return sorted(self.by_key.values(), key=lambda e: (e.start, e.end, e.label))

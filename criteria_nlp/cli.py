@@ -1,4 +1,4 @@
-"""The command line: `python -m criteria_nlp annotate|evaluate|benchmark ...`.
+"""The command line: `python -m criteria_nlp annotate|evaluate|train|assemble|benchmark ...`.
 
 Each command parses its arguments and calls a library function; the work is done in
 `criteria_nlp.annotate_records`, `criteria_nlp.io`, `criteria_nlp.evaluate` and
@@ -34,6 +34,7 @@ def annotate(
     format: OutputFormat = typer.Option(OutputFormat.jsonl, "--format", "-f", help="Output format."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="A saved pipeline directory; default: the built-in pipeline."),
+    rules_only: bool = typer.Option(False, "--rules-only", help="Leave out the trained entity recognizer (faster; no entities but thresholds' spans)."),
     n_process: int = typer.Option(1, "--n-process", "-n", min=1, help="Worker processes."),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Documents per batch."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr (default: when many documents)."),
@@ -53,7 +54,7 @@ def annotate(
         raise typer.Exit(2)
     total = count_inputs(inputs)
     show = progress if progress is not None else (total or 0) > 20
-    nlp = load(model)
+    nlp = load(model, entities=not rules_only)
     docs = annotate_records(records, nlp=nlp, batch_size=batch_size, n_process=n_process)
     if show:
         from tqdm import tqdm
@@ -86,6 +87,7 @@ def evaluate(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the figures as JSON here."),
     errors_out: Optional[Path] = typer.Option(None, "--errors", help="Write every miss and false positive (JSONL) here."),
     n_process: int = typer.Option(1, "--n-process", "-n", min=1, help="Worker processes."),
+    entities: bool = typer.Option(False, "--entities", help="Score the entities (per label, strict and lenient) instead of the constraints; Chia only."),
 ) -> None:
     """Score the pipeline against the Chia or LCT gold annotations."""
     import json
@@ -94,8 +96,15 @@ def evaluate(
     from .evaluate import evaluate as run_evaluation
     from .evaluate import write_errors
 
+    if entities and corpus is not CorpusName.chia:
+        typer.echo("criteria_nlp evaluate: --entities needs --corpus chia (LCT has no entity gold)", err=True)
+        raise typer.Exit(2)
     try:
-        result = run_evaluation(corpus.value, path, split=split, limit=limit, n_process=n_process)
+        if entities:
+            from .evaluate.entities import evaluate_entities
+            result = evaluate_entities(path, split=split, limit=limit, n_process=n_process)
+        else:
+            result = run_evaluation(corpus.value, path, split=split, limit=limit, n_process=n_process)
     except InputError as err:
         typer.echo(f"criteria_nlp evaluate: {err}", err=True)
         raise typer.Exit(2)
@@ -104,6 +113,46 @@ def evaluate(
         json_out.write_text(json.dumps(result.figures, indent=2) + "\n", encoding="utf-8")
     if errors_out is not None:
         write_errors(result, errors_out)
+
+
+@app.command()
+def train(
+    corpora: Path = typer.Option(Path("../shared/corpora"), "--corpora", help="Folder holding chia/ (and ctgov-raw/, lct/ for pretraining)."),
+    output: Path = typer.Option(Path("models/criteria_ner"), "--output", "-o", help="Where the trained recognizer goes (replaced)."),
+    workdir: Path = typer.Option(Path("build/criteria_ner"), "--workdir", help="Converted corpora, pretrained weights, checkpoints."),
+    pretrain: bool = typer.Option(False, "--pretrain/--no-pretrain", help="Pretrain the tok2vec layer on raw eligibility text first (measured: no gain, see README)."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Override training.max_steps (for a quick run)."),
+) -> None:
+    """Train the entity recognizer on Chia's train split and write it to models/criteria_ner."""
+    import json
+
+    from .errors import InputError
+    from .training import train as run_training
+
+    overrides = {"training.max_steps": max_steps} if max_steps else {}
+    try:
+        result = run_training(corpora, output, workdir=workdir, pretrain=pretrain, overrides=overrides,
+                              progress=lambda msg: typer.echo(f"[train] {msg}", err=True))
+    except InputError as err:
+        typer.echo(f"criteria_nlp train: {err}", err=True)
+        raise typer.Exit(2)
+    typer.echo(json.dumps(result, indent=2))
+
+
+@app.command()
+def assemble(
+    output: Path = typer.Argument(..., help="Folder to write the pipeline to (replaced)."),
+    rules_only: bool = typer.Option(False, "--rules-only", help="Without the trained entity recognizer."),
+) -> None:
+    """Save the default pipeline (rules + shipped recognizer) to a folder `spacy.load` reads."""
+    import shutil
+
+    from . import load
+
+    if output.exists():
+        shutil.rmtree(output)
+    load(entities=not rules_only).to_disk(output)
+    typer.echo(f"saved {output}")
 
 
 @app.command()

@@ -19,6 +19,8 @@ from typing import Dict, List, Optional
 from .lexicon import Lexicon, get_lexicon
 from .units import UnitMatch, match_unit
 
+# A comparator that is itself an age word: `older than 18`, `younger than 75`.
+_AGE_COMPARATOR_RE = re.compile(r"\s*(?:older|younger)\b", re.IGNORECASE)
 # Digits: 12, 1,000, 2.5, .5, 2,5 (decimal comma). Not inside words (HbA1c, CD4, COVID-19),
 # not exponents (10^9), not denominators (/150), not ordinals (3rd).
 _NUMBER_RE = re.compile(
@@ -480,7 +482,7 @@ class QuantityParser:
         age_after = bool(self.lex.age_after_re.match(text, expr.end)) or any(
             n.suffix and text[n.right - 8: n.right].lower().rstrip().endswith(("older", "younger"))
             for n in expr.nums
-        )
+        ) or bool(_AGE_COMPARATOR_RE.match(text, expr.start, first.start))  # `older than 18`
         age = (age_after or self._age_before(text, first) or self._person_before(text, expr)
                or bool(re.search(r"\bages?\b", text[first.left:first.start], re.I))
                or (unit is not None and unit.text.lower().endswith(("old", "o."))))

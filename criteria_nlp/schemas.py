@@ -39,6 +39,11 @@ class SpanRef(_Model):
     end: int
     text: str
     label: Optional[str] = None
+    long_form: Optional[str] = Field(
+        default=None,
+        description="For an abbreviation defined in the text: its long form "
+        "(`absolute neutrophil count` for `ANC`), by scispaCy's abbreviation detector.",
+    )
 
 
 class Criterion(_Model):
@@ -63,6 +68,9 @@ class Entity(_Model):
     historical: bool = False
     family: bool = False
     concept: Optional[str] = None
+    long_form: Optional[str] = Field(
+        default=None, description="For an abbreviation defined in the text: its long form."
+    )
     subject: Optional[SpanRef] = Field(
         default=None,
         description="For a qualitative Value entity (`negative` in `negative pregnancy test`): "
@@ -82,6 +90,11 @@ class Constraint(_Model):
     end: Optional[int]
     text: Optional[str]
     subject: Optional[SpanRef] = None
+    subjects: List[SpanRef] = Field(
+        default_factory=list,
+        description="Every member of the subject, in text order: `[MI, stroke]` for `No history "
+        "of MI or stroke within the past 6 months`; `[subject]` for a single one, empty for none.",
+    )
     lower: Optional[Bound] = None
     upper: Optional[Bound] = None
     unit: Optional[str] = None

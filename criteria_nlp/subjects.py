@@ -21,6 +21,7 @@ Subject = Tuple[int, int, str]  # start, end, label
 
 _TOKEN_RE = re.compile(r"\([^()\n]{0,200}\)|\[[^\[\]\n]{0,200}\]|[A-Za-z0-9µ][\w/'+-]*[\w+]|[A-Za-z0-9µ]|[^\w\s]")
 _PUNCT_STOP = set(",;:()[]{}.!?\"'•*")
+_BULLETS = {"-", "–", "•", "*"}
 _NUMERIC_RE = re.compile(r"^[\d.,]+$")
 _AGE_AFTER_RE = re.compile(r"\b(aged?|ages|old|years?-old|yo)\b", re.IGNORECASE)
 _AGE_COMPARATIVE_RE = re.compile(r"\b(older|younger)\b", re.IGNORECASE)
@@ -184,6 +185,21 @@ class SubjectFinder:
         if m:  # `Male or female ≥ 18 years`: the age is named by its unit only
             return m.start(), m.end(), "Person"
         return None
+
+    def only_fillers(self, gap: str) -> bool:
+        """Whether nothing but filler words and `:`/`=`/`(` stand in `gap`: `ANC of <1.0`."""
+        return all(tok.lower() in self.filler or tok in ":=(" for tok in _TOKEN_RE.findall(gap))
+
+    def trim(self, text: str, start: int, end: int) -> Optional[Tuple[int, int]]:
+        """text[start:end] without filler words and unmatched brackets or punctuation at its
+        edges (`total CLASI-A score of` -> `total CLASI-A score`); None when nothing is left."""
+        tokens = [m for m in _TOKEN_RE.finditer(text, start, end)]
+        edge = lambda tok: tok.lower() in self.filler or tok in _PUNCT_STOP or tok in _BULLETS  # noqa: E731
+        while tokens and edge(tokens[-1].group()):
+            tokens.pop()
+        while tokens and edge(tokens[0].group()):
+            tokens.pop(0)
+        return (tokens[0].start(), tokens[-1].end()) if tokens else None
 
     def anaphoric(self, text: str, lo: int, start: int) -> bool:
         """`≥2 muscle enzymes elevated, with one ≥1.5× ULN`: the threshold's subject is a

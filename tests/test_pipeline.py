@@ -13,7 +13,9 @@ from criteria_nlp.io import Record, read_inputs
 from criteria_nlp.schemas import document_json_schema
 
 SCHEMA_FILE = Path(criteria_nlp.__file__).parent / "schema" / "document.schema.json"
-PIPE_NAMES = ["criteria_segmenter", "criteria_quantities", "criteria_linker", "criteria_context"]
+PIPE_NAMES = ["criteria_segmenter", "tok2vec", "ner", "criteria_abbreviations", "criteria_quantities",
+              "criteria_linker", "criteria_context"]
+RULES_PIPE_NAMES = [name for name in PIPE_NAMES if name not in ("tok2vec", "ner")]
 
 
 def _spans(document):
@@ -27,6 +29,13 @@ def _spans(document):
 def test_pipeline_components(nlp):
     assert nlp.pipe_names == PIPE_NAMES
     assert nlp.get_pipe_meta("criteria_quantities").assigns
+
+
+def test_pipeline_rules_only_leaves_out_the_recognizer():
+    rules = criteria_nlp.load(entities=False)
+    assert rules.pipe_names == RULES_PIPE_NAMES
+    document = criteria_nlp.annotate("Hemoglobin < 9 g/dL", nlp=rules)
+    assert [(e.text, e.label) for e in document.entities] == [("Hemoglobin", "Measurement"), ("< 9 g/dL", "Value")]
 
 
 @pytest.mark.slow
@@ -62,7 +71,10 @@ def test_pipeline_docbin_and_pickle_round_trip(nlp, text):
     doc_bin.add(doc)
     restored = list(DocBin().from_bytes(doc_bin.to_bytes()).get_docs(nlp.vocab))[0]
     for other in (restored, pickle.loads(pickle.dumps(doc))):
-        assert list(other._.criteria_quantities) == doc._.criteria_quantities
+        # msgpack gives lists back as tuples: compare the plain values as JSON does
+        assert json.loads(json.dumps(other._.criteria_quantities)) == json.loads(json.dumps(doc._.criteria_quantities))
+        assert [(e.text, e.label_, e._.criteria_context) for e in other.ents] == \
+            [(e.text, e.label_, e._.criteria_context) for e in doc.ents]
         assert [s.text for s in other.spans["quantities"]] == [s.text for s in doc.spans["quantities"]]
         assert other._.criteria_source == text
 

@@ -57,5 +57,8 @@ def test_seed_gold_constraint_fields(seed, predicted):
             if field == "alternative_of" and got[field] is not None:  # compare by span, not index
                 target = pred_list[got[field]]
                 assert gold_index[(target["start"], target["end"])] == want[field], (want["text"], field)
+            elif field == "subject" and got[field] is not None:  # the contract's keys; added ones aside
+                subject = {key: got[field][key] for key in ("start", "end", "text", "label")}
+                assert subject == want[field], (want["text"], field, subject, want[field])
             else:
                 assert got[field] == want[field], (want["text"], field, got[field], want[field])

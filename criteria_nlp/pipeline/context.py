@@ -3,10 +3,12 @@ thresholds and subjects.
 
     "If receiving oral glucocorticoids (e.g., prednisone), the dose must be ≤40 mg/day"
     -> the `≤40 mg/day` threshold is hypothetical
+    "No history of MI or stroke" -> the entities `MI` and `stroke` are negated
 
 Each criterion is one ConText scope (the criteria become the Doc's sentences). The flags
-are copied into the plain records of `doc._.criteria_quantities`; ConText's own Python
-objects are cleared afterwards so the Doc still serializes.
+are copied into the plain records of `doc._.criteria_quantities` and, for each recognised
+entity in `doc.ents`, into `span._.criteria_context`; ConText's own Python objects are
+cleared afterwards so the Doc still serializes.
 """
 from __future__ import annotations
 
@@ -68,7 +70,8 @@ class ContextFlags(RuleDataMixin):
 
     def __call__(self, doc: Doc) -> Doc:
         records: List[dict] = doc._.criteria_quantities or []
-        if not records:
+        entities = list(doc.ents)
+        if not records and not entities:
             return doc
         self._set_sentences(doc)
         quantity_spans = list(doc.spans[QUANTITIES_KEY])
@@ -83,8 +86,12 @@ class ContextFlags(RuleDataMixin):
             targets.append(qspan)
             if subject is not None:
                 targets.append(subject)
+        targets.extend(entities)
         doc.spans[_TARGETS_KEY] = SpanGroup(doc, name=_TARGETS_KEY, spans=targets)
         self.context(doc)
+        entity_flags = [{"negated": e._.is_negated, "hypothetical": e._.is_hypothetical,
+                         "historical": e._.is_historical, "family": e._.is_family}
+                        for e in entities]
         for rec, (qspan, subject) in zip(records, pairs):
             spans = [qspan] + ([subject] if subject is not None else [])
             rec["negated"] = any(s._.is_negated for s in spans)
@@ -97,6 +104,8 @@ class ContextFlags(RuleDataMixin):
             del doc.user_data[key]
         doc._.context_graph = None
         del doc.spans[_TARGETS_KEY]
+        for entity, flags in zip(entities, entity_flags):
+            entity._.criteria_context = flags
         return doc
 
     def _set_sentences(self, doc: Doc) -> None:

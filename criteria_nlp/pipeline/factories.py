@@ -7,6 +7,7 @@ The same names are declared as `spacy_factories` entry points in pyproject.toml,
 from spacy.language import Language
 
 from ..extensions import CRITERIA_KEY, QUANTITIES_KEY, SUBJECTS_KEY
+from .abbreviations import AbbreviationFinder
 from .context import ContextFlags
 from .linker import SubjectLinker
 from .quantities import QuantityFinder
@@ -21,6 +22,15 @@ from .tokenizer import create_normalizing_tokenizer  # noqa: F401  (registers th
 )
 def make_segmenter(nlp: Language, name: str, spans_key: str) -> CriteriaSegmenter:
     return CriteriaSegmenter(nlp, name, spans_key=spans_key)
+
+
+@Language.factory(
+    "criteria_abbreviations",
+    assigns=["doc._.criteria_abbreviations"],
+    default_config={},
+)
+def make_abbreviations(nlp: Language, name: str) -> AbbreviationFinder:
+    return AbbreviationFinder(nlp, name)
 
 
 @Language.factory(
@@ -47,7 +57,7 @@ def make_linker(nlp: Language, name: str, spans_key: str, criteria_key: str) -> 
 
 @Language.factory(
     "criteria_context",
-    assigns=["doc._.criteria_quantities"],
+    assigns=["doc._.criteria_quantities", "span._.criteria_context"],
     requires=["doc._.criteria_quantities"],
     default_config={"rules": "default", "criteria_key": CRITERIA_KEY},
 )

@@ -2,13 +2,23 @@
 
     "IgA deficiency (serum IgA level <10 mg/dL)"  ->  `<10 mg/dL` is about `serum IgA level`
 
+    "No history of MI or stroke within the past 6 months"
+    ->  `within the past 6 months` is about `stroke`, coordinated with `MI`
+
+A recognised entity (`doc.ents`, from the trained recognizer) is preferred as subject: when
+the phrase the rules read overlaps an entity of a subject type, the entity nearest the
+threshold is the subject, with its label, and entities coordinated with it (`MI or
+stroke`) are kept as `members`. Without entities the phrase rules decide alone.
+
 Subjects go to `doc.spans["subjects"]` (label = Chia type) and, as
-`{"start", "end", "label"}` (char offsets), into each record of `doc._.criteria_quantities`.
+`{"start", "end", "label", "members"}` (char offsets), into each record of
+`doc._.criteria_quantities`.
 """
 from __future__ import annotations
 
 import re
-from typing import List, Optional
+from bisect import bisect_left, bisect_right
+from typing import List, Optional, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
@@ -24,6 +34,59 @@ from .quantities import criterion_bounds
 # threshold's subject: `AST, ALT <2.5X ULN (<5 X ULN if liver metastases ...)`.
 _INHERIT_RE = re.compile(r"^\s*(?:\(|or|,|/|;|for|and)?\s*(?:\(|or|for)?\s*$", re.IGNORECASE)
 _ASIDE_RE = re.compile(r"\([^()]*\)")
+# What may stand between coordinated entities: `MI or stroke`, `AST, ALT`, `HIV and/or HBV`.
+_COORDINATION_RE = re.compile(r"^\s*(?:,\s*(?:and|or)?|and/or|and|or|/|&)\s*$", re.IGNORECASE)
+# An abbreviation in brackets right after an entity, as the rules' phrase ends.
+_ABBREVIATION_AFTER_RE = re.compile(r"\s*\([^()]{1,15}\)\s*$")
+# Between a qualitative value and the entity it is the value of, to its right.
+_VALUE_OF_RE = re.compile(r"\s*(?:for|of|to|on|in)?\s*$", re.IGNORECASE)
+#: Entity labels that can be the subject of a threshold.
+SUBJECT_LABELS = frozenset({"Measurement", "Condition", "Procedure", "Drug", "Observation",
+                            "Device", "Visit"})
+
+
+class _Spans:
+    """Sorted, non-overlapping (start, end, label) spans (`doc.ents`, records) with
+    logarithmic lookups, so that linking stays linear in the length of a document."""
+
+    def __init__(self, spans: List[Tuple[int, int, str]]) -> None:
+        self.spans = spans
+        self.starts = [s for s, _, _ in spans]
+        self.ends = [e for _, e, _ in spans]
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def __getitem__(self, i: int) -> Tuple[int, int, str]:
+        return self.spans[i]
+
+    def last_ending_by(self, lo: int, pos: int) -> Optional[int]:
+        """The last span inside [lo, pos)."""
+        i = bisect_right(self.ends, pos) - 1
+        return i if i >= 0 and self.starts[i] >= lo else None
+
+    def first_starting_at(self, pos: int, hi: int) -> Optional[int]:
+        """The first span inside [pos, hi)."""
+        i = bisect_left(self.starts, pos)
+        return i if i < len(self.spans) and self.ends[i] <= hi else None
+
+    def holding(self, pos: int) -> Optional[int]:
+        """The span holding character `pos`."""
+        i = bisect_right(self.starts, pos) - 1
+        return i if i >= 0 and pos < self.ends[i] else None
+
+    def inside(self, start: int, end: int) -> range:
+        """The spans inside [start, end)."""
+        return range(bisect_left(self.starts, start), bisect_right(self.ends, end))
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether any span shares a character with [start, end)."""
+        i = bisect_right(self.starts, end - 1) - 1
+        return i >= 0 and self.ends[i] > start
+
+
+def _ref(span: Tuple[int, int, str]) -> dict:
+    return {"start": span[0], "end": span[1], "label": span[2]}
 
 
 def _open_bracket(text: str, lo: int, pos: int) -> Optional[int]:
@@ -76,26 +139,67 @@ class SubjectLinker(RuleDataMixin):
         records: List[dict] = doc._.criteria_quantities or []
         bounds = criterion_bounds(doc, self.criteria_key)
         text = doc.text
+        entities = _Spans([self._trimmed(text, e.start_char, e.end_char, e.label_) for e in doc.ents
+                           if e.label_ in SUBJECT_LABELS])
         spans: List[Span] = []
         for i, rec in enumerate(records):
             lo, hi = bounds[rec["criterion"]] if rec["criterion"] < len(bounds) else (0, len(text))
             subject = self._subject(text, records, i, lo, hi)
+            if entities and rec["kind"] != "age" and (subject is None or "members" not in subject):
+                subject = self._entity_subject(text, subject, entities, rec, lo) or subject
             rec["subject"] = subject
             if subject is not None:
                 span = doc.char_span(subject["start"], subject["end"], label=subject["label"],
                                      alignment_mode="expand")
                 if span is not None:
                     spans.append(span)
-        for value in doc._.criteria_values or []:
+        values = doc._.criteria_values or []
+        for value in values:
             lo, hi = bounds[value["criterion"]] if value["criterion"] < len(bounds) else (0, len(text))
-            found = self.finder.find(text, value["start"], value["end"], "qualitative", None, lo, hi)
-            value["subject"] = {"start": found[0], "end": found[1], "label": found[2]} if found else None
-            if found:
-                span = doc.char_span(found[0], found[1], label=found[2], alignment_mode="expand")
+            value["subject"] = self._value_subject(text, value["start"], value["end"], entities, lo, hi)
+        # recognised Values that are no threshold (`sero-positive`, `> twice the normal range`);
+        # one that holds a qualitative value of the rules falls back to that value's subject
+        thresholds = _Spans(sorted((r["start"], r["end"], "") for r in records))
+        qualitative = _Spans(sorted((v["start"], v["end"], "") for v in values))
+        value_subjects = {(v["start"], v["end"]): v["subject"] for v in values}
+        starts = [b[0] for b in bounds]
+        for ent in doc.ents:
+            if ent.label_ != "Value" or thresholds.overlaps(ent.start_char, ent.end_char):
+                continue
+            i = max(bisect_right(starts, ent.start_char) - 1, 0)
+            lo, hi = bounds[i] if bounds else (0, len(text))
+            subject = self._value_subject(text, ent.start_char, ent.end_char, entities, lo, hi)
+            inner = (value_subjects[qualitative[j][:2]] for j in qualitative.inside(ent.start_char, ent.end_char))
+            ent._.criteria_subject = subject or next((s for s in inner if s is not None), None)
+        for subject in [v["subject"] for v in values] + [e._.criteria_subject for e in doc.ents]:
+            if subject is not None:
+                span = doc.char_span(subject["start"], subject["end"], label=subject["label"],
+                                     alignment_mode="expand")
                 if span is not None:
                     spans.append(span)
         doc.spans[self.spans_key] = SpanGroup(doc, name=self.spans_key, spans=spans)
         return doc
+
+    def _value_subject(self, text: str, start: int, end: int, entities: _Spans,
+                       lo: int, hi: int) -> Optional[dict]:
+        """What a qualitative value is the value of: `negative` -> `serum pregnancy test`."""
+        found = self.finder.find(text, start, end, "qualitative", None, lo, hi)
+        subject = {"start": found[0], "end": found[1], "label": found[2]} if found else None
+        if entities:
+            value = {"start": start, "end": end, "kind": "qualitative", "unit": None}
+            subject = self._entity_subject(text, subject, entities, value, lo) or subject
+        first = entities.first_starting_at(end, hi) if subject is None and entities else None
+        if first is not None and _VALUE_OF_RE.match(text, end, entities[first][0]):
+            # `positive for hepatitis B, hepatitis C or HIV`
+            members = [first]
+            while members[-1] + 1 < len(entities) and entities[members[-1] + 1][1] <= hi and \
+                    _COORDINATION_RE.match(text[entities[members[-1]][1]:entities[members[-1] + 1][0]]):
+                members.append(members[-1] + 1)
+            refs = [_ref(entities[m]) for m in members]
+            subject = dict(refs[0])
+            if len(refs) > 1:
+                subject["members"] = refs
+        return subject
 
     def _subject(self, text: str, records: List[dict], i: int, lo: int, hi: int) -> Optional[dict]:
         """The subject of records[i], looked for in its criterion text[lo:hi]."""
@@ -118,6 +222,61 @@ class SubjectLinker(RuleDataMixin):
         if found is not None:
             return {"start": found[0], "end": found[1], "label": found[2]}
         return self._inherited(text, records, i, lo)
+
+    def _entity_subject(self, text: str, subject: Optional[dict], entities: _Spans,
+                        rec: dict, lo: int) -> Optional[dict]:
+        """The subject as recognised entities give it, or None to keep the rules' reading.
+
+        The head entity is the one right before the threshold (`ANC < 1.0`), else the one
+        holding the head word of the phrase the rules read. A phrase that holds its head
+        entity whole stays as read (`Severe lupus nephritis`, `glucocorticoids and/or
+        immunosuppressants`); otherwise the entity is the subject, with its label. Entities
+        coordinated with the head (`MI or stroke`) become `members`. An entity holding the
+        threshold itself is none of its subject (`+` in `HIV+`).
+        """
+        threshold, threshold_end = rec["start"], rec["end"]
+
+        def usable(i: Optional[int]) -> bool:
+            return i is not None and not (entities[i][0] < threshold_end and threshold < entities[i][1])
+
+        head = None
+        if rec["kind"] not in ("count", "dose") and rec.get("unit") != "%":
+            before = entities.last_ending_by(lo, threshold)
+            gap = text[entities[before][1]:threshold] if before is not None else ""
+            if usable(before) and "(" not in gap and self.finder.only_fillers(gap):
+                head = before
+        if head is None and subject is not None:
+            # the entity must hold the phrase's head: its last word left of the threshold
+            # (`multiple sclerosis treatment` is no `multiple sclerosis`), its first word right
+            holding = entities.holding(subject["end"] - 1 if subject["end"] <= threshold else subject["start"])
+            if not usable(holding):
+                return None
+            head = holding
+        if head is None:
+            return None
+        members = [head]
+        while members[0] > 0 and usable(members[0] - 1) and \
+                _COORDINATION_RE.match(text[entities[members[0] - 1][1]:entities[members[0]][0]]):
+            members.insert(0, members[0] - 1)
+        refs = [_ref(entities[m]) for m in members]
+        found = dict(refs[-1])
+        if subject is not None and subject["start"] <= found["start"] and found["end"] <= subject["end"]:
+            found = {key: subject[key] for key in ("start", "end", "label")}
+            if len(refs) == 1:  # `glucocorticoids and/or immunosuppressants`: its entities
+                refs = [_ref(entities[i]) for i in entities.inside(subject["start"], subject["end"])]
+        elif subject is not None and found["end"] < subject["end"] and \
+                _ABBREVIATION_AFTER_RE.match(text, found["end"], subject["end"]):
+            found["end"] = subject["end"]  # `central subfield thickness (CST)`: keep the short form
+        if len(refs) > 1:
+            found["members"] = refs
+        return found
+
+    def _trimmed(self, text: str, start: int, end: int, label: str) -> Tuple[int, int, str]:
+        """An entity's span without filler words or brackets at its edges: `CLASI-A score of`
+        -> `CLASI-A score` (a recognizer's boundary slip)."""
+        trimmed = self.finder.trim(text, start, end)
+        start, end = trimmed if trimmed is not None else (start, end)
+        return start, end, label
 
     def _inherited(self, text: str, records: List[dict], i: int, lo: int) -> Optional[dict]:
         """The subject of the threshold before, when this one has no words of its own:

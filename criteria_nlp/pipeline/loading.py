@@ -1,36 +1,51 @@
-"""Building the pipeline and running it over many records without losing one."""
+"""Building the criteria_nlp Language: the default pipeline from `default.cfg` with the
+shipped entity recognizer, the rules only, or a saved pipeline."""
 from __future__ import annotations
 
-import multiprocessing
-from collections import deque
+from contextlib import ExitStack
 from functools import lru_cache
 from importlib.resources import as_file, files
-from itertools import count, islice
-from typing import Deque, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Optional
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc
 
-from .. import extensions
-from ..build import build_document
-from ..io.readers import Record
-from ..io.structured import structured_from_ctgov
-from ..schemas import Document
 from . import factories  # noqa: F401  (registers the factories and the tokenizer)
-
 MAX_LENGTH = 5_000_000  # characters; the components are linear, spaCy's 1M default is for parsers
+#: The trained entity recognizer shipped in models/ (installed as `criteria_nlp.models`).
+RECOGNIZER = "criteria_ner"
+#: The components that come from the recognizer; `entities=False` leaves them out.
+RECOGNIZER_PIPES = ("tok2vec", "ner")
 
 
-def load_pipeline(path: Optional[str] = None, **overrides) -> Language:
-    """The default pipeline from `default.cfg`, or a saved one from `path`."""
+def load_pipeline(path: Optional[str] = None, *, entities: bool = True, **overrides) -> Language:
+    """The default pipeline from `default.cfg` (with the shipped recognizer unless
+    `entities` is False), or a saved one from `path`."""
     if path is not None:
         nlp = spacy.load(path, config=overrides)
-    else:
-        with as_file(files("criteria_nlp") / "default.cfg") as cfg_path:
-            config = spacy.util.load_config(cfg_path, overrides=overrides, interpolate=True)
+        nlp.max_length = MAX_LENGTH
+        return nlp
+    with ExitStack() as stack:
+        cfg_path = stack.enter_context(as_file(files("criteria_nlp") / "default.cfg"))
+        config = spacy.util.load_config(cfg_path, interpolate=False)
+        if entities:
+            recognizer = stack.enter_context(as_file(files("criteria_nlp.models") / RECOGNIZER))
+            if not (recognizer / "config.cfg").is_file():
+                raise FileNotFoundError(
+                    f"[E006] the shipped entity recognizer is missing at {recognizer}; reinstall "
+                    "criteria_nlp, train it with `python -m criteria_nlp train`, or load the "
+                    "rules only with `criteria_nlp.load(entities=False)`")
+            overrides = {"paths.recognizer": str(recognizer), **overrides}
+        else:
+            pipeline = [name for name in config["nlp"]["pipeline"] if name not in RECOGNIZER_PIPES]
+            overrides = {"nlp.pipeline": pipeline, **overrides}
+            for name in RECOGNIZER_PIPES:
+                del config["components"][name]
+        config = spacy.util.load_config_from_str(config.to_str(), overrides=overrides,
+                                                 interpolate=True)
         nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
-        nlp.initialize()
+        with nlp.select_pipes(disable=[n for n in RECOGNIZER_PIPES if n in nlp.pipe_names]):
+            nlp.initialize()  # the rules; the sourced recognizer keeps its trained weights
     nlp.max_length = MAX_LENGTH
     return nlp
 
@@ -39,116 +54,3 @@ def load_pipeline(path: Optional[str] = None, **overrides) -> Language:
 def default_pipeline() -> Language:
     """The shared default pipeline, built on first use."""
     return load_pipeline()
-
-
-def _record_error(proc_name: str, proc, docs: List[Doc], err: Exception) -> None:
-    for doc in docs:
-        extensions.get_doc_errors(doc).append(f"[E004] component {proc_name} failed: {err!r}")
-
-
-def pipe_records(records: Iterable[Record], *, nlp: Optional[Language] = None,
-                 batch_size: int = 64, n_process: int = 1) -> Iterator[Document]:
-    """Annotate records in order, streaming them through one `nlp.pipe` (one worker pool).
-
-    Read errors, empty and oversized texts and component failures become `Document.errors`;
-    every record yields exactly one Document, and memory stays flat as the input grows.
-    """
-    nlp = nlp or default_pipeline()
-    nlp.set_error_handler(_record_error)
-    if n_process > 1 and "fork" in multiprocessing.get_all_start_methods():
-        yield from _pipe_parallel(records, nlp, batch_size, n_process)
-        return
-    source = iter(records)
-    pending: Deque[Tuple[int, Record]] = deque()
-    counter = count()
-
-    def feed() -> Iterator[Tuple[str, int]]:
-        for record in source:
-            index = next(counter)
-            pending.append((index, record))
-            if _problem(record) is None:
-                yield record.text, index
-
-    try:
-        for doc, index in nlp.pipe(feed(), as_tuples=True, batch_size=batch_size, n_process=n_process):
-            while pending and pending[0][0] <= index:
-                position, record = pending.popleft()
-                # a record skipped by nlp.pipe failed inside it: redo it alone to record why
-                yield _to_document(record, doc if position == index else _redo(nlp, record))
-    except Exception:  # noqa: BLE001 - a whole batch or a worker failed; the rest is done one by one
-        pass
-    while pending:
-        yield _to_document(pending[0][1], _redo(nlp, pending.popleft()[1]))
-    for record in source:
-        yield _to_document(record, _redo(nlp, record))
-
-
-_WORKER_NLP: Optional[Language] = None
-
-
-def _pipe_parallel(records: Iterable[Record], nlp: Language, batch_size: int,
-                   n_process: int) -> Iterator[Document]:
-    """Worker processes (forked, so they share the loaded pipeline) annotate batches of
-    records and send back the small typed Documents, not spaCy Docs: a Doc's round trip
-    through `Doc.to_bytes` costs more than annotating it. A bounded window of batches is in
-    flight at a time, so memory stays flat."""
-    global _WORKER_NLP
-    _WORKER_NLP = nlp
-    source = iter(records)
-    batches = iter(lambda: list(islice(source, batch_size)), [])
-    with multiprocessing.get_context("fork").Pool(n_process) as pool:
-        while True:
-            window = list(islice(batches, n_process * 4))
-            if not window:
-                return
-            for documents in pool.imap(_annotate_batch, window):
-                yield from documents
-
-
-def _annotate_batch(batch: List[Record]) -> List[Document]:
-    return list(pipe_records(batch, nlp=_WORKER_NLP, batch_size=len(batch) or 1))
-
-
-def _redo(nlp: Language, record: Record) -> Union[Doc, Exception, None]:
-    if _problem(record) is not None:
-        return None
-    try:
-        return nlp(record.text)
-    except Exception as err:  # noqa: BLE001 - reported on the record's own line
-        return err
-
-
-def _problem(record: Record) -> Optional[str]:
-    if record.error:
-        return record.error
-    if not isinstance(record.text, str):
-        return f"text is {type(record.text).__name__}, not str"
-    if not record.text.strip():
-        return "empty text: nothing to annotate"
-    if len(record.text) > MAX_LENGTH:
-        return f"text of {len(record.text)} characters is over the limit of {MAX_LENGTH}; split it"
-    return None
-
-
-def _to_document(record: Record, doc) -> Document:
-    problem = _problem(record)
-    structured = None
-    errors: List[str] = []
-    try:
-        structured = structured_from_ctgov(record.structured)
-    except Exception as err:  # noqa: BLE001
-        errors.append(f"[E005] structured fields unreadable: {err!r}")
-    if getattr(record, "warning", None):
-        errors.append(f"[W001] {record.warning}")
-    text = record.text if isinstance(record.text, str) else ""
-    if problem is not None:
-        return Document(id=record.id, text=text, structured=structured, errors=errors + [problem])
-    if isinstance(doc, Exception) or doc is None:
-        reason = repr(doc) if doc is not None else "no output from the pipeline"
-        return Document(id=record.id, text=text, structured=structured,
-                        errors=errors + [f"[E004] document failed: {reason}"])
-    try:
-        return build_document(doc, record.id, structured=structured, errors=errors)
-    except Exception as err:  # noqa: BLE001
-        return Document(id=record.id, text=text, structured=structured,
-                        errors=errors + [f"[E004] building the output failed: {err!r}"])
