@@ -240,11 +240,13 @@ class SubjectLinker(RuleDataMixin):
             return i is not None and not (entities[i][0] < threshold_end and threshold < entities[i][1])
 
         head = None
-        if rec["kind"] not in ("count", "dose") and rec.get("unit") != "%":
-            before = entities.last_ending_by(lo, threshold)
-            gap = text[entities[before][1]:threshold] if before is not None else ""
-            if usable(before) and "(" not in gap and self.finder.only_fillers(gap):
-                head = before
+        before = entities.last_ending_by(lo, threshold)
+        gap = text[entities[before][1]:threshold] if before is not None else ""
+        if usable(before) and "(" not in gap and self.finder.only_fillers(gap) and (
+                rec["kind"] not in ("count", "dose") and rec.get("unit") != "%"
+                # `Viral load < 200 copies`: a bare number right after a measurement is its value
+                or rec["kind"] == "count" and entities[before][2] == "Measurement"):
+            head = before
         if head is None and subject is not None:
             # the entity must hold the phrase's head: its last word left of the threshold
             # (`multiple sclerosis treatment` is no `multiple sclerosis`), its first word right
