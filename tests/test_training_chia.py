@@ -89,3 +89,30 @@ def test_training_raw_texts_leave_out_dev(corpora):
                     for line in path.read_text(encoding="utf-8").splitlines() if len(line) > 60)
     assert len(rows) > 10_000 and all(row["text"].strip() for row in rows)
     assert dev_line.strip() not in {row["text"] for row in rows}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pretrain", [False, True])
+def test_training_train_writes_a_loadable_recognizer(corpora, tmp_path, pretrain):
+    import shutil
+
+    import spacy
+
+    from criteria_nlp.evaluate.splits import split_of
+    from criteria_nlp.training import train
+
+    chia = tmp_path / "corpora" / "chia"
+    chia.mkdir(parents=True)
+    names = ["NCT00050349_inc", "NCT00050349_exc"]
+    names += [p.stem for p in sorted((corpora / "chia").glob("*.txt")) if split_of(p.stem) == "dev"][:2]
+    for name in names:
+        for suffix in (".txt", ".ann"):
+            shutil.copy(corpora / "chia" / f"{name}{suffix}", chia)
+    result = train(tmp_path / "corpora", tmp_path / "out", workdir=tmp_path / "work", pretrain=pretrain,
+                   overrides={"training.max_steps": 2, "training.eval_frequency": 1,
+                              "pretraining.max_epochs": 1})
+    nlp = spacy.load(tmp_path / "out")
+    assert nlp.pipe_names == ["tok2vec", "ner"]
+    assert nlp.meta["criteria_nlp"]["pretrained"] is pretrain
+    assert result["conversion"]["train"]["documents"] == sum(split_of(n) == "train" for n in names)
+    assert "Condition" in nlp.get_pipe("ner").labels
