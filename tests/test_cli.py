@@ -46,3 +46,20 @@ def test_cli_annotate_bad_jsonl_line_gives_error_line(tmp_path):
 def test_cli_unusable_arguments_exit_non_zero(args):
     result = runner.invoke(app, args)
     assert result.exit_code != 0
+
+
+@pytest.mark.parametrize("flags,recognised", [([], True), (["--rules-only"], False)])
+def test_cli_annotate_rules_only_leaves_out_the_recognizer(flags, recognised):
+    text = "Evidence of drug abuse, substance abuse, or alcohol addiction."
+    result = runner.invoke(app, ["annotate", "-", *flags], input=text)
+    assert result.exit_code == 0, result.output
+    labels = {(e["text"], e["label"]) for e in json.loads(result.stdout)["entities"]}
+    assert (("drug abuse", "Condition") in labels) is recognised
+
+
+def test_cli_assemble_rules_only_loads_with_spacy(tmp_path):
+    import spacy
+
+    result = runner.invoke(app, ["assemble", str(tmp_path / "rules"), "--rules-only"])
+    assert result.exit_code == 0, result.output
+    assert "ner" not in spacy.load(tmp_path / "rules").pipe_names
