@@ -46,6 +46,10 @@ class SubjectFinder:
         self.no_extend_heads = set(data["no_extend_heads"])
         self.generic_event_preps = set(data["generic_event_preps"])
         self.temporal_lead_in = re.compile(data["temporal_lead_in"], re.IGNORECASE)
+        # a time whose subject follows it: `37 weeks gestation`, `>37 weeks gestational age`
+        after = sorted(data.get("time_subjects_after", []), key=len, reverse=True)
+        self.time_subject_after = re.compile(
+            r"\s*(?:of\s+)?(" + "|".join(map(re.escape, after)) + r")\b", re.IGNORECASE) if after else None
         self.max_tokens = int(data["max_tokens"])
         labels = data["labels"]
         self.label_words = {
@@ -72,6 +76,10 @@ class SubjectFinder:
         hi = len(text) if hi is None else hi
         if kind == "age":
             return self._age(text, start, end, lo, hi)
+        after = self.time_subject_after.match(text, end, hi) if self.time_subject_after and \
+            kind in ("duration", "temporal") else None
+        if after:
+            return after.start(1), after.end(1), "Measurement"
         of_noun = _OF_NOUN_RE.match(text, end, hi) if kind == "duration" else None
         right_first = kind in ("count", "dose", "qualitative") or unit == "%" or of_noun is not None
         if right_first:  # `≥2 immunosuppressants`, `≥20% strength loss`, `24 hours of ventilation`

@@ -240,7 +240,10 @@ class SubjectLinker(RuleDataMixin):
             return i is not None and not (entities[i][0] < threshold_end and threshold < entities[i][1])
 
         head = None
-        before = entities.last_ending_by(lo, threshold)
+        # a time whose subject the rules read after it (`37 weeks gestation`) keeps it
+        right_time = subject is not None and subject["start"] >= threshold_end and \
+            rec["kind"] in ("duration", "temporal")
+        before = None if right_time else entities.last_ending_by(lo, threshold)
         gap = text[entities[before][1]:threshold] if before is not None else ""
         if usable(before) and "(" not in gap and self.finder.only_fillers(gap) and (
                 rec["kind"] not in ("count", "dose") and rec.get("unit") != "%"
