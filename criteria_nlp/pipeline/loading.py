@@ -11,6 +11,7 @@ import spacy
 from spacy.language import Language
 
 from . import factories  # noqa: F401  (registers the factories and the tokenizer)
+
 MAX_LENGTH = 5_000_000  # characters; the components are linear, spaCy's 1M default is for parsers
 #: The trained entity recognizer shipped in models/ (installed as `criteria_nlp.models`).
 RECOGNIZER = "criteria_ner"

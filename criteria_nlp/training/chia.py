@@ -27,7 +27,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
@@ -188,9 +188,3 @@ def convert_corpus(nlp: Language, corpus_dir: Union[str, Path], split: Optional[
     for path in list_docs(corpus_dir, split):
         docbin.add(chia_doc(nlp, read_brat(path), report))
     return docbin, report
-
-
-def iter_gold(corpus_dir: Union[str, Path], split: Optional[str]) -> Iterable[BratDoc]:
-    """The BRAT documents of a split, in name order."""
-    for path in list_docs(corpus_dir, split):
-        yield read_brat(path)
