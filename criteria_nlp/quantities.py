@@ -21,6 +21,7 @@ from .units import UnitMatch, match_unit
 
 # Nothing but space, bullets and punctuation: what stands around a bare `Over 18 years`.
 _BARE_RE = re.compile(r"^[\s\-*•.,;:]*$")
+_BARE_MAX = 12
 # A comparator that is itself an age word: `older than 18`, `younger than 75`.
 _AGE_COMPARATOR_RE = re.compile(r"\s*(?:older|younger)\b", re.IGNORECASE)
 # Digits: 12, 1,000, 2.5, .5, 2,5 (decimal comma). Not inside words (HbA1c, CD4, COVID-19),
@@ -489,8 +490,10 @@ class QuantityParser:
                or bool(re.search(r"\bages?\b", text[first.left:first.start], re.I))
                or (unit is not None and unit.text.lower().endswith(("old", "o."))))
         explicit = any(n.temporal for n in expr.nums)  # `within`, `in the past`
-        # a criterion that is nothing but a number of years (`- Over 18 years`) is an age
+        # a criterion that is nothing but a number of years (`- Over 18 years`) is an age;
+        # bullets and punctuation are short, so only a few characters are read either side
         age = age or (unit is not None and unit.ucum == "a" and not explicit
+                      and expr.start <= _BARE_MAX and len(text) - expr.end <= _BARE_MAX
                       and _BARE_RE.match(text[:expr.start]) is not None
                       and _BARE_RE.match(text[expr.end:]) is not None)
         if unit is not None and unit.is_time:

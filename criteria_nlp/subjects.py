@@ -47,7 +47,7 @@ class SubjectFinder:
         self.generic_event_preps = set(data["generic_event_preps"])
         self.temporal_lead_in = re.compile(data["temporal_lead_in"], re.IGNORECASE)
         # a time whose subject follows it: `37 weeks gestation`, `>37 weeks gestational age`
-        after = sorted(data.get("time_subjects_after", []), key=len, reverse=True)
+        after = sorted(data["time_subjects_after"], key=len, reverse=True)
         self.time_subject_after = re.compile(
             r"\s*(?:of\s+)?(" + "|".join(map(re.escape, after)) + r")\b", re.IGNORECASE) if after else None
         self.max_tokens = int(data["max_tokens"])
@@ -195,8 +195,8 @@ class SubjectFinder:
         return None
 
     def only_fillers(self, gap: str) -> bool:
-        """Whether nothing but filler words and `:`/`=`/`(` stand in `gap`: `ANC of <1.0`."""
-        return all(tok.lower() in self.filler or tok in ":=(" for tok in _TOKEN_RE.findall(gap))
+        """Whether nothing but filler words stand in `gap`: `ANC of <1.0`, `ANC: <1.0`."""
+        return all(tok.lower() in self.filler for tok in _TOKEN_RE.findall(gap))
 
     def trim(self, text: str, start: int, end: int) -> Optional[Tuple[int, int]]:
         """text[start:end] without filler words and unmatched brackets or punctuation at its

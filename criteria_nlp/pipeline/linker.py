@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
@@ -87,6 +87,21 @@ class _Spans:
 
 def _ref(span: Tuple[int, int, str]) -> dict:
     return {"start": span[0], "end": span[1], "label": span[2]}
+
+
+def _coordinated(text: str, entities: _Spans, i: int, step: int,
+                 usable: Callable[[int], bool]) -> List[int]:
+    """Entity `i` and the entities coordinated with it, walking left (`step` -1: `MI or
+    stroke`) or right (+1: `hepatitis B, hepatitis C or HIV`), in text order."""
+    chain = [i]
+    j = i + step
+    while 0 <= j < len(entities) and usable(j):
+        left, right = (entities[j], entities[chain[-1]]) if step < 0 else (entities[chain[-1]], entities[j])
+        if not _COORDINATION_RE.match(text[left[1]:right[0]]):
+            break
+        chain.append(j)
+        j += step
+    return sorted(chain)
 
 
 def _open_bracket(text: str, lo: int, pos: int) -> Optional[int]:
@@ -191,10 +206,7 @@ class SubjectLinker(RuleDataMixin):
         first = entities.first_starting_at(end, hi) if subject is None and entities else None
         if first is not None and _VALUE_OF_RE.match(text, end, entities[first][0]):
             # `positive for hepatitis B, hepatitis C or HIV`
-            members = [first]
-            while members[-1] + 1 < len(entities) and entities[members[-1] + 1][1] <= hi and \
-                    _COORDINATION_RE.match(text[entities[members[-1]][1]:entities[members[-1] + 1][0]]):
-                members.append(members[-1] + 1)
+            members = _coordinated(text, entities, first, +1, lambda i: entities[i][1] <= hi)
             refs = [_ref(entities[m]) for m in members]
             subject = dict(refs[0])
             if len(refs) > 1:
@@ -245,7 +257,7 @@ class SubjectLinker(RuleDataMixin):
             rec["kind"] in ("duration", "temporal")
         before = None if right_time else entities.last_ending_by(lo, threshold)
         gap = text[entities[before][1]:threshold] if before is not None else ""
-        if usable(before) and "(" not in gap and self.finder.only_fillers(gap) and (
+        if usable(before) and self.finder.only_fillers(gap) and (
                 rec["kind"] not in ("count", "dose") and rec.get("unit") != "%"
                 # `Viral load < 200 copies`: a bare number right after a measurement is its value
                 or rec["kind"] == "count" and entities[before][2] == "Measurement"):
@@ -259,10 +271,7 @@ class SubjectLinker(RuleDataMixin):
             head = holding
         if head is None:
             return None
-        members = [head]
-        while members[0] > 0 and usable(members[0] - 1) and \
-                _COORDINATION_RE.match(text[entities[members[0] - 1][1]:entities[members[0]][0]]):
-            members.insert(0, members[0] - 1)
+        members = _coordinated(text, entities, head, -1, usable)
         refs = [_ref(entities[m]) for m in members]
         found = dict(refs[-1])
         if subject is not None and subject["start"] <= found["start"] and found["end"] <= subject["end"]:
