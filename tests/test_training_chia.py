@@ -3,7 +3,9 @@ import pytest
 
 from criteria_nlp.evaluate.brat import parse_ann
 from criteria_nlp.training import _blank_with_tokenizer, raw_texts
-from criteria_nlp.training.chia import RULES, ConversionReport, chia_doc, convert_corpus, flat_spans
+from criteria_nlp.evaluate.brat import read_brat
+from criteria_nlp.training.chia import (LCT_LABELS, RULES, ConversionReport, chia_doc,
+                                        convert_corpus, flat_spans)
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +81,19 @@ def test_training_chia_flat_spans_resolve_overlaps(spans, kept):
     report = ConversionReport()
     assert flat_spans(parse_ann(ann, text=text), report) == kept
     assert report.rules["overlap_dropped"] == len(spans) - len(kept)
+
+
+def test_training_lct_doc_is_partial(blank, corpora):
+    """LCT gives Condition, Drug and Procedure spans; every other token is unknown, not O."""
+    report = ConversionReport()
+    doc = chia_doc(blank, read_brat(corpora / "lct" / "NCT03860012.txt"), report,
+                   labels=LCT_LABELS, partial=True)
+    assert [(e.text, e.label_) for e in doc.ents] == [
+        ("inflammatory bowel disease", "Condition"), ("methotrexate", "Drug"),
+        ("treatment", "Procedure"), ("folic acid", "Drug")]
+    folate = next(t for t in doc if t.text == "folate")  # LCT Observation: left unlabelled
+    assert folate.ent_iob_ == "" and doc[doc.ents[0].end].ent_iob_ == ""
+    assert report.rules["kept"] == 4 and report.skipped_labels["Observation"] == 2
 
 
 def test_training_raw_texts_leave_out_dev(corpora):

@@ -58,7 +58,7 @@ def _blank_with_tokenizer():
 
 
 def train(corpora: Union[str, Path], output: Union[str, Path], *, workdir: Union[str, Path],
-          pretrain: bool = False, overrides: Optional[Dict[str, object]] = None,
+          pretrain: bool = False, lct: bool = False, overrides: Optional[Dict[str, object]] = None,
           progress: Optional[Callable[[str], None]] = None) -> Dict[str, object]:
     """Convert Chia, (pre)train the recognizer, and write it to `output`.
 
@@ -66,6 +66,8 @@ def train(corpora: Union[str, Path], output: Union[str, Path], *, workdir: Union
     output (Path): where the trained pipeline goes (replaced), e.g. `models/criteria_ner`.
     workdir (Path): intermediate files (converted corpora, pretrained weights, checkpoints).
     pretrain (bool): pretrain the tok2vec layer on raw text first. Defaults to False.
+    lct (bool): add LCT's train documents, their Condition, Drug and Procedure spans only
+        (`LCT_LABELS`, other tokens unknown). Defaults to False.
     overrides (Dict[str, object] or None): config overrides, e.g. `{"training.max_steps": 100}`.
     progress (Callable[[str], None] or None): receives a line per step.
     RETURNS (Dict[str, object]): the conversion report and the dev scores of the best model.
@@ -75,7 +77,7 @@ def train(corpora: Union[str, Path], output: Union[str, Path], *, workdir: Union
     from spacy.training.pretrain import pretrain as spacy_pretrain
     from spacy.util import load_config
 
-    from .chia import convert_corpus
+    from .chia import LCT_LABELS, convert_corpus
 
     say = progress or (lambda message: None)
     corpora, output, workdir = Path(corpora), Path(output), Path(workdir)
@@ -85,14 +87,22 @@ def train(corpora: Union[str, Path], output: Union[str, Path], *, workdir: Union
     workdir.mkdir(parents=True, exist_ok=True)
     nlp = _blank_with_tokenizer()
     report = {}
-    paths = {}
     for split in ("train", "dev"):
-        docbin, conversion = convert_corpus(nlp, chia, split)
-        paths[split] = workdir / f"chia_{split}.spacy"
-        docbin.to_disk(paths[split])
-        report[split] = conversion.to_dict()
-        say(f"converted Chia {split}: {conversion.lines} lines, rules {dict(conversion.rules)}")
-    settings: Dict[str, object] = {"paths.train": str(paths["train"]), "paths.dev": str(paths["dev"])}
+        shutil.rmtree(workdir / split, ignore_errors=True)
+    sources = [("chia", "train", None), ("chia", "dev", None)]
+    if lct:
+        if not (corpora / "lct").is_dir():
+            raise InputError(str(corpora / "lct"), "the LCT corpus folder is missing")
+        sources.append(("lct", "train", LCT_LABELS))
+    for corpus, split, labels in sources:
+        docbin, conversion = convert_corpus(nlp, corpora / corpus, split, labels=labels)
+        folder = workdir / split  # spaCy reads every .spacy file of the folder
+        folder.mkdir(parents=True, exist_ok=True)
+        docbin.to_disk(folder / f"{corpus}.spacy")
+        report[split if corpus == "chia" else f"{corpus}_{split}"] = conversion.to_dict()
+        say(f"converted {corpus} {split}: {conversion.lines} lines, rules {dict(conversion.rules)}")
+    settings: Dict[str, object] = {"paths.train": str(workdir / "train"),
+                                   "paths.dev": str(workdir / "dev")}
     settings.update(overrides or {})
     with as_file(files(__package__) / TRAINING_CONFIG) as config_path:
         if pretrain:
@@ -116,7 +126,7 @@ def train(corpora: Union[str, Path], output: Union[str, Path], *, workdir: Union
                  "description": "Chia entity recognizer of criteria_nlp (CNN tok2vec + NER, CPU).",
                  "sources": [{"name": "Chia", "url": "https://doi.org/10.6084/m9.figshare.11855817",
                               "license": "CC BY 4.0"}],
-                 "criteria_nlp": {"conversion": report, "pretrained": pretrain}})
+                 "criteria_nlp": {"conversion": report, "pretrained": pretrain, "lct": lct}})
     srsly.write_json(best / "meta.json", meta)
     if output.exists():
         shutil.rmtree(output)

@@ -50,6 +50,9 @@ _LABEL_PRIORITY = {label: i for i, label in enumerate((
     "Person", "Observation", "Reference_point", "Negation", "Multiplier", "Mood", "Device",
     "Visit",
 ))}
+#: LCT types that name the same things as Chia's (Condition, Drug, Procedure). LCT's
+#: Observation covers both Chia's Measurement and Observation, so it is left unlabelled.
+LCT_LABELS = {"Condition": "Condition", "Drug": "Drug", "Procedure": "Procedure"}
 RULES = ("not_entity_type", "across_lines", "discontinuous_covered", "expanded_to_tokens",
          "overlap_dropped", "kept")
 
@@ -92,9 +95,12 @@ def _line_bounds(text: str) -> List[Tuple[int, int]]:
     return bounds
 
 
-def flat_spans(doc: BratDoc, report: ConversionReport) -> List[Tuple[int, int, str]]:
+def flat_spans(doc: BratDoc, report: ConversionReport,
+               labels: Optional[Dict[str, str]] = None) -> List[Tuple[int, int, str]]:
     """Apply the span rules to the gold of one BRAT document (offsets into `doc.text`).
 
+    labels (Dict[str, str] or None): corpus label -> recognizer label; others are
+        `not_entity_type`. None reads Chia's own labels.
     RETURNS (List[Tuple[int, int, str]]): non-overlapping (start, end, label), each inside
         one line, sorted; boundaries are not yet aligned to tokens.
     """
@@ -103,7 +109,8 @@ def flat_spans(doc: BratDoc, report: ConversionReport) -> List[Tuple[int, int, s
     spans: List[Tuple[int, int, str]] = []
     for entity in doc.entities.values():
         report.spans += 1
-        if entity.label not in CHIA_LABELS:
+        label = entity.label if labels is None else labels.get(entity.label)
+        if label not in CHIA_LABELS:
             report.rules["not_entity_type"] += 1
             report.skipped_labels[entity.label] += 1
             continue
@@ -116,7 +123,7 @@ def flat_spans(doc: BratDoc, report: ConversionReport) -> List[Tuple[int, int, s
             report.rules["across_lines"] += 1
             end = line_end
         if end > start:
-            spans.append((start, end, entity.label))
+            spans.append((start, end, label))
     return _resolve_overlaps(spans, report)
 
 
@@ -141,7 +148,8 @@ def _to_normalized(norm, start: int, end: int) -> Tuple[int, int]:
     return bisect_left(starts, start), bisect_right(ends, end)
 
 
-def chia_doc(nlp: Language, doc: BratDoc, report: Optional[ConversionReport] = None) -> Doc:
+def chia_doc(nlp: Language, doc: BratDoc, report: Optional[ConversionReport] = None, *,
+             labels: Optional[Dict[str, str]] = None, partial: bool = False) -> Doc:
     """The whole Chia document as one Doc, gold entities in `doc.ents`.
 
     The Doc keeps the line breaks (as whitespace tokens), as a document annotated at run
@@ -150,6 +158,10 @@ def chia_doc(nlp: Language, doc: BratDoc, report: Optional[ConversionReport] = N
     nlp (Language): a pipeline whose tokenizer makes the Doc (the criteria_nlp tokenizer).
     doc (BratDoc): the document, from `read_brat`.
     report (ConversionReport or None): counts of the rules, updated in place.
+    labels (Dict[str, str] or None): corpus label -> recognizer label (`LCT_LABELS`); None
+        reads Chia's labels.
+    partial (bool): tokens outside the gold spans are unknown rather than outside any
+        entity, for a corpus that annotates only some of the labels (LCT).
     RETURNS (Doc): the Doc, its text normalized as at run time.
     """
     report = report if report is not None else ConversionReport()
@@ -158,7 +170,7 @@ def chia_doc(nlp: Language, doc: BratDoc, report: Optional[ConversionReport] = N
     norm = normalize(doc.text)
     out = nlp.make_doc(doc.text)
     ents: List[Span] = []
-    for start, end, label in flat_spans(doc, report):
+    for start, end, label in flat_spans(doc, report, labels):
         s, e = _to_normalized(norm, start, end)
         span = out.char_span(s, e, label=label)
         if span is None:
@@ -173,18 +185,21 @@ def chia_doc(nlp: Language, doc: BratDoc, report: Optional[ConversionReport] = N
         ents.append(span)
         report.rules["kept"] += 1
         report.labels[label] += 1
-    out.ents = ents
+    out.set_ents(ents, default="missing" if partial else "outside")
     return out
 
 
-def convert_corpus(nlp: Language, corpus_dir: Union[str, Path], split: Optional[str],
+def convert_corpus(nlp: Language, corpus_dir: Union[str, Path], split: Optional[str], *,
+                   labels: Optional[Dict[str, str]] = None,
                    ) -> Tuple[DocBin, ConversionReport]:
-    """Every document of a Chia split as a DocBin of line Docs, with the rule counts.
+    """Every document of a corpus split as a DocBin of document Docs, with the rule counts.
 
+    labels (Dict[str, str] or None): as in `chia_doc`; a label map makes the Docs partial.
     RETURNS (Tuple[DocBin, ConversionReport]): the Docs and what the rules did.
     """
     report = ConversionReport()
     docbin = DocBin(attrs=["ORTH", "ENT_IOB", "ENT_TYPE"], store_user_data=False)
     for path in list_docs(corpus_dir, split):
-        docbin.add(chia_doc(nlp, read_brat(path), report))
+        docbin.add(chia_doc(nlp, read_brat(path), report, labels=labels,
+                            partial=labels is not None))
     return docbin, report
