@@ -12,6 +12,7 @@ as ULN, number words) are data, in `resources/quantity_lexicon.json`.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
@@ -129,13 +130,19 @@ def parse_number(text: str, lexicon: Optional[Lexicon] = None) -> Optional[float
     if word in lexicon.number_words:
         return lexicon.number_words[word]
     if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", text):
-        return float(text.replace(",", ""))
+        return _finite(text.replace(",", ""))
     if re.fullmatch(r"\d+,\d{1,2}", text):
-        return float(text.replace(",", "."))
+        return _finite(text.replace(",", "."))
+    return _finite(text)
+
+
+def _finite(text: str) -> Optional[float]:
+    """`float(text)`, or None for no number or one too long to be finite (400 digits)."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         return None
+    return value if math.isfinite(value) else None
 
 
 class QuantityParser:
@@ -227,11 +234,13 @@ class QuantityParser:
         if num.value == 1 and not num.is_word:
             m = _TITER_RE.match(text, pos)
             if m:
-                num.titer, num.value, pos = True, float(m.group(1)), m.end()
+                titer = _finite(m.group(1))
+                if titer is not None:
+                    num.titer, num.value, pos = True, titer, m.end()
         if not num.titer:
             m = _RATIO_RE.match(text, pos)
-            if m:
-                second = float(m.group(1))
+            second = _finite(m.group(1)) if m else None
+            if second is not None:
                 unit = match_unit(text, m.end())
                 if unit is not None and unit.dimension == "pressure":  # 140/90 mmHg
                     num.pair, num.unit, pos = second, unit, unit.end

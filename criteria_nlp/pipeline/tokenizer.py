@@ -4,10 +4,17 @@
 `doc._.criteria_source == "IgA \\<10 mg/dL"`; `build.py` maps every span back to the
 source offsets. Comparators are split off numbers (`≥10` -> `≥`, `10`) so that the spans
 of the quantity component fall on token boundaries.
+
+spaCy's tokenizer peels prefixes and suffixes off a whitespace-free chunk one at a time,
+copying the rest each time: its cost grows with the square of the chunk's length (10,000
+`≥` in a row take seconds). Runs without whitespace longer than `LONG_RUN` characters
+(no word is that long) are cut into pieces of that length, tokenized apart and joined, so
+the cost stays linear.
 """
 from __future__ import annotations
 
-from typing import Callable
+import re
+from typing import Callable, List
 
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
@@ -17,6 +24,9 @@ from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix
 from .. import extensions  # noqa: F401  (registers Doc._.criteria_source)
 from ..normalize import normalize
 
+#: Whitespace-free runs longer than this are tokenized in pieces of this length.
+LONG_RUN = 256
+_LONG_RUN_RE = re.compile(r"\S{%d,}" % (LONG_RUN + 1))
 _COMPARATORS = ["≥", "≤", "<", ">", "=", "~", "×", r"\+/-", "±"]
 
 
@@ -31,7 +41,11 @@ class NormalizingTokenizer:
 
     def __call__(self, text: str) -> Doc:
         normalized = normalize(text)
-        doc = self.tokenizer(normalized.text)
+        pieces = _pieces(normalized.text)
+        if len(pieces) == 1:
+            doc = self.tokenizer(normalized.text)
+        else:
+            doc = Doc.from_docs([self.tokenizer(piece) for piece in pieces], ensure_whitespace=False)
         if normalized.changed:
             doc._.criteria_source = text
         return doc
@@ -53,6 +67,20 @@ class NormalizingTokenizer:
     def from_disk(self, path, **kwargs) -> "NormalizingTokenizer":
         self.tokenizer.from_disk(path, **kwargs)
         return self
+
+
+def _pieces(text: str) -> List[str]:
+    """`text` cut so that no piece holds a whitespace-free run over `LONG_RUN` characters."""
+    pieces: List[str] = []
+    start = 0
+    for run in _LONG_RUN_RE.finditer(text):
+        if run.start() > start:
+            pieces.append(text[start:run.start()])
+        pieces.extend(text[i:min(i + LONG_RUN, run.end())] for i in range(run.start(), run.end(), LONG_RUN))
+        start = run.end()
+    if start < len(text) or not pieces:
+        pieces.append(text[start:])
+    return pieces
 
 
 def criteria_base_tokenizer(nlp: Language) -> Tokenizer:
