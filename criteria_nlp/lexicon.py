@@ -9,7 +9,7 @@ import json
 import re
 from functools import lru_cache
 from importlib.resources import files
-from typing import Dict, Iterable, Pattern
+from typing import Dict, Iterable, Optional
 
 from .errors import RuleFileError
 
@@ -71,10 +71,10 @@ class Lexicon:
         self.dose_ucum = set(data["dose_ucum"])
         self.count_stop_words = {_key(w) for w in data["count_stop_words"]}
         flags = re.IGNORECASE
-        self.comp_before_re = _end_anchored(self.comparators_before, flags)
-        self.temporal_before_re = _end_anchored(self.temporal_before, flags)
-        self.range_opener_re = _end_anchored(data["range_openers"], flags)
-        self.duration_before_re = _end_anchored(data["duration_before"], flags)
+        self.comp_before_re = EndAnchored(self.comparators_before, flags)
+        self.temporal_before_re = EndAnchored(self.temporal_before, flags)
+        self.range_opener_re = EndAnchored(data["range_openers"], flags)
+        self.duration_before_re = EndAnchored(data["duration_before"], flags)
         self.comp_after_re = re.compile(  # `> 21 or less than 2`, `under 18 or over 70` are two thresholds
             r"\s*(?:of\s+age\s*|old\s*)?(?P<comp>" + phrase_alternation(self.comparators_after) + r")"
             r"(?!\s*(?:than\b|\d))", flags
@@ -99,10 +99,12 @@ class Lexicon:
         )
         self.age_before_re = re.compile(phrase_alternation(data["age_words_before"]), flags)
         self.age_after_re = re.compile(r"\s*" + phrase_alternation(data["age_words_after"]), flags)
-        self.scale_before_re = _end_anchored(data["scale_words"], flags, gap=r"[\s:(\[\]]*(?:of\s+)?")
+        self.scale_before_re = EndAnchored(data["scale_words"], flags,
+                                           gap_reversed=r"(?:\s+fo)?[\s:(\[\]]*")  # `score of `
         self.titer_re = re.compile(phrase_alternation(data["titer_words"]), flags)
         self.person_words = {_key(w) for w in data["person_words"]}
-        self.scale_bare_re = _end_anchored(data["scale_bare_words"], flags, gap=r"\s*(?:of\s+|:\s*|=\s*)?")
+        self.scale_bare_re = EndAnchored(data["scale_bare_words"], flags,
+                                         gap_reversed=r"(?:\s+fo|\s*:|\s*=)?\s*")  # `ECOG of `, `: `, `= `
         self.scale_comparator_re = re.compile(  # `greater than Grade 1`
             r"(?P<comp>" + phrase_alternation(self.comparators_before) + r")\s*"
             + phrase_alternation(data["scale_comparator_words"]) + r"[\s:=]*$", flags)
@@ -110,7 +112,7 @@ class Lexicon:
             phrase_alternation(data["roman_scale_words"]) + r"\s*(?P<roman>\b(?:IV|IX|V?I{1,3}|VI{0,3}|X)\b)"
             r"(?:\s*(?P<joiner>-|to|or|through)\s*(?P<roman2>\b(?:IV|IX|V?I{1,3}|VI{0,3}|X)\b))?",
             flags)
-        self.frequency_before_re = _end_anchored(data["frequency_words"], flags)
+        self.frequency_before_re = EndAnchored(data["frequency_words"], flags)
         self.qualitative_re = re.compile(  # `negative serum pregnancy test`, `HIV+`
             phrase_alternation(data["qualitative_values"]) + r"|(?<=[A-Za-z0-9])\+(?![\w+])", flags)
         self.unit_modifier_re = re.compile(  # `≥6 consecutive weeks`, `5 elimination half-lives`
@@ -127,8 +129,58 @@ def _key(phrase: str) -> str:
     return " ".join(phrase.lower().split())
 
 
-def _end_anchored(phrases: Iterable[str], flags: int, gap: str = r"\s*") -> Pattern:
-    return re.compile(phrase_alternation(phrases) + gap + r"$", flags)
+class EndAnchored:
+    """Finds a phrase that ends a window of text (after an optional gap), like
+    `re.search(phrases + gap + "$", text, lo, hi)` but in time that does not grow with the
+    window: the window is read backwards from its end, so the phrases are tried at one
+    position instead of at every one.
+
+    phrases (Iterable[str]): literal phrases, as for `phrase_alternation`.
+    flags (int): regex flags, e.g. `re.IGNORECASE`.
+    gap_reversed (str): the regex of what may follow the phrase, written for the reversed
+        text (`of ` after the phrase is `\\s+fo`). Defaults to spaces.
+    """
+
+    def __init__(self, phrases: Iterable[str], flags: int, gap_reversed: str = r"\s*") -> None:
+        parts = []
+        for phrase in sorted(set(phrases), key=len, reverse=True):
+            body = r"\s+".join(re.escape(w[::-1]) for w in reversed(phrase.split()))
+            if phrase[-1:].isalnum():
+                body = r"(?<![\w])" + body
+            if phrase[:1].isalnum():
+                body = body + r"(?![\w-])"
+            parts.append(body)
+        self.pattern = re.compile(gap_reversed + "(?:" + "|".join(parts) + ")", flags)
+
+    def search(self, text: str, lo: int, hi: int) -> Optional["PhraseHit"]:
+        """The phrase (with its gap) ending at `hi`, starting at or after `lo`, or None."""
+        lo = max(lo, 0)
+        if hi <= lo:
+            return None
+        # one character more on the left, for the word boundary before the phrase
+        window = text[max(lo - 1, 0):hi][::-1]
+        m = self.pattern.match(window)
+        if m is not None and m.end() > hi - lo:  # ran into the extra character
+            m = self.pattern.match(window, 0, hi - lo)
+        return PhraseHit(text, hi - m.end(), hi) if m is not None else None
+
+
+class PhraseHit:
+    """A phrase found by `EndAnchored`: `.start()`, `.end()` and `.group()` as on a match."""
+
+    __slots__ = ("_text", "_start", "_end")
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self._text, self._start, self._end = text, start, end
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+    def group(self) -> str:
+        return self._text[self._start:self._end]
 
 
 @lru_cache(maxsize=1)
