@@ -5,24 +5,36 @@ thresholds and subjects.
     -> the `≤40 mg/day` threshold is hypothetical
     "No history of MI or stroke" -> the entities `MI` and `stroke` are negated
 
-Each criterion is one ConText scope (the criteria become the Doc's sentences). The flags
-are copied into the plain records of `doc._.criteria_quantities` and, for each recognised
-entity in `doc.ents`, into `span._.criteria_context`; ConText's own Python objects are
-cleared afterwards so the Doc still serializes.
+Each criterion (and each line) is one ConText scope. medspaCy's `ConText` builds one graph
+over the whole Doc and compares every modifier with every other and with every target, so
+its cost grows with the square of the document; here the same rules, matcher, modifiers and
+graph run once per criterion, which gives the same flags in linear time. A criterion with
+more than `max_cues` ConText cues (no real criterion has more than a few dozen; only
+machine-made text has thousands) is left without flags and says so in the Doc's errors.
+
+The flags are copied into the plain records of `doc._.criteria_quantities` and, for each
+recognised entity in `doc.ents`, into `span._.criteria_context`.
 """
 from __future__ import annotations
 
-from typing import List
+from bisect import bisect_right
+from collections import defaultdict
+from typing import Dict, List, Set, Tuple
 
 import numpy
 import srsly
 from loguru import logger
-from medspacy.context import ConText, ConTextRule
-from spacy.language import Language
+from medspacy.common.medspacy_matcher import MedspacyMatcher
+from medspacy.context import ConTextRule
+from medspacy.context.context import DEFAULT_ATTRIBUTES
+from medspacy.context.context_graph import ConTextGraph
+from medspacy.context.context_modifier import ConTextModifier
 from spacy.attrs import SENT_START
-from spacy.tokens import Doc, Span, SpanGroup
+from spacy.language import Language
+from spacy.tokens import Doc, Span
 
-from ..extensions import CRITERIA_KEY, QUANTITIES_KEY, SUBJECTS_KEY
+from .. import extensions
+from ..extensions import CRITERIA_KEY, QUANTITIES_KEY
 from ..lexicon import read_resource
 from ._serialize import RuleDataMixin
 from .quantities import criterion_bounds
@@ -30,9 +42,9 @@ from .quantities import criterion_bounds
 logger.disable("medspacy")
 logger.disable("PyRuSH")
 
-_SPAN_ATTRS = {"modifiers", "is_negated", "is_hypothetical", "is_historical", "is_family",
-               "is_uncertain"}
-_TARGETS_KEY = "criteria_context_targets"
+#: ConText category -> flag name, from medspaCy's own attribute map (`is_negated` -> negated).
+FLAGS = {category: next(iter(attrs)).removeprefix("is_")
+         for category, attrs in DEFAULT_ATTRIBUTES.items()}
 
 
 def read_rule_data(rules: str = "default") -> dict:
@@ -44,77 +56,131 @@ def read_rule_data(rules: str = "default") -> dict:
 
 
 class ContextFlags(RuleDataMixin):
-    """Run ConText over thresholds and subjects, one criterion per scope.
+    """Run ConText over thresholds, their subjects and entities, one criterion per scope.
 
     nlp (Language): the pipeline.
     name (str): the component name.
     rules (str): "default" for the package's rules (resources/context_rules.json), else the
         path of a rule file in medspaCy's format. Defaults to "default".
+    criteria_key (str): span group of the criteria. Defaults to "criteria".
+    max_cues (int): most ConText cues in one criterion; a criterion with more gets no flags
+        and an error note. Defaults to 64.
     """
 
+    rules_file = "context_rules.json"
+
     def __init__(self, nlp: Language, name: str = "criteria_context", *, rules: str = "default",
-                 criteria_key: str = CRITERIA_KEY) -> None:
+                 criteria_key: str = CRITERIA_KEY, max_cues: int = 64) -> None:
         self.name = name
         self.criteria_key = criteria_key
+        self.max_cues = max_cues
         self.nlp = nlp
         self.set_rule_data(read_rule_data(rules))
-
-    rules_file = "context_rules.json"
 
     def set_rule_data(self, data: dict) -> None:
         """Use these ConText rules ({"context_rules": [rule dicts in medspaCy's format]})."""
         self.rule_data = data
-        self.context = ConText(self.nlp, name=f"{self.name}_medspacy", rules=None,
-                               input_span_type="group", span_group_name=_TARGETS_KEY)
-        self.context.add([ConTextRule.from_dict(rule) for rule in data["context_rules"]])
+        # as medspaCy's ConText builds its matcher: lower-cased phrases, overlaps pruned
+        self.matcher = MedspacyMatcher(self.nlp, name=f"{self.name}_medspacy",
+                                       phrase_matcher_attr="LOWER", prune=True)
+        self.matcher.add([ConTextRule.from_dict(rule) for rule in data["context_rules"]])
 
     def __call__(self, doc: Doc) -> Doc:
         records: List[dict] = doc._.criteria_quantities or []
         entities = list(doc.ents)
         if not records and not entities:
             return doc
-        self._set_sentences(doc)
-        quantity_spans = list(doc.spans[QUANTITIES_KEY])
         targets: List[Span] = []
-        pairs = []
-        for rec, qspan in zip(records, quantity_spans):
-            subject = None
+        owners: List[Tuple[str, int]] = []  # ("record" | "entity", index) of each target
+        for i, (rec, qspan) in enumerate(zip(records, doc.spans[QUANTITIES_KEY])):
+            targets.append(qspan)
+            owners.append(("record", i))
             if rec.get("subject"):
                 subject = doc.char_span(rec["subject"]["start"], rec["subject"]["end"],
                                         alignment_mode="expand")
-            pairs.append((qspan, subject))
-            targets.append(qspan)
-            if subject is not None:
-                targets.append(subject)
+                if subject is not None:
+                    targets.append(subject)
+                    owners.append(("record", i))
         targets.extend(entities)
-        doc.spans[_TARGETS_KEY] = SpanGroup(doc, name=_TARGETS_KEY, spans=targets)
-        self.context(doc)
-        entity_flags = [{"negated": e._.is_negated, "hypothetical": e._.is_hypothetical,
-                         "historical": e._.is_historical, "family": e._.is_family}
-                        for e in entities]
-        for rec, (qspan, subject) in zip(records, pairs):
-            spans = [qspan] + ([subject] if subject is not None else [])
-            rec["negated"] = any(s._.is_negated for s in spans)
-            rec["hypothetical"] = any(s._.is_hypothetical for s in spans)
-            rec["historical"] = any(s._.is_historical for s in spans)
-        # ConText keeps Python objects on the Doc and its spans: drop them, so the Doc
-        # still goes through DocBin, pickling and n_process > 1.
-        for key in [k for k in doc.user_data if isinstance(k, tuple) and len(k) == 4
-                    and k[0] == "._." and k[1] in _SPAN_ATTRS]:
-            del doc.user_data[key]
-        doc._.context_graph = None
-        del doc.spans[_TARGETS_KEY]
-        for entity, flags in zip(entities, entity_flags):
-            entity._.criteria_context = flags
+        owners.extend(("entity", i) for i in range(len(entities)))
+        starts = self._scope_starts(doc)
+        doc.from_array([SENT_START], _sentence_flags(len(doc), starts))  # doc.sents: the scopes
+        flags: Dict[Tuple[str, int], Set[str]] = defaultdict(set)
+        for target, category in self._edges(doc, targets, starts):
+            if category in FLAGS:
+                flags[owners[target]].add(FLAGS[category])
+        for i, rec in enumerate(records):
+            found = flags.get(("record", i), set())
+            for flag in ("negated", "hypothetical", "historical"):
+                rec[flag] = flag in found
+        for i, entity in enumerate(entities):
+            found = flags.get(("entity", i), set())
+            entity._.criteria_context = {flag: flag in found for flag in
+                                         ("negated", "hypothetical", "historical", "family")}
         return doc
 
-    def _set_sentences(self, doc: Doc) -> None:
-        """Each criterion (and each line) starts a sentence; set in one array operation."""
-        starts = {start for start, _ in criterion_bounds(doc, self.criteria_key)}
-        flags = numpy.full(len(doc), -1, dtype="int64")
-        previous_newline = True
+    def _edges(self, doc: Doc, targets: List[Span], starts: List[int]) -> List[Tuple[int, str]]:
+        """(target index, ConText category) for every modifier that modifies a target,
+        ConText's graph run once per scope (`starts`: token index of each scope's start)."""
+        modifiers: Dict[int, List[ConTextModifier]] = defaultdict(list)
+        for match_id, start, end in self.matcher(doc):
+            rule = self.matcher.rule_map[self.nlp.vocab[match_id].text]
+            k = bisect_right(starts, start) - 1
+            scope_end = starts[k + 1] if k + 1 < len(starts) else len(doc)
+            modifiers[k].append(ConTextModifier(rule, start, end, None,
+                                                *_scope(rule, start, end, starts[k], scope_end)))
+        in_scope: Dict[int, List[int]] = defaultdict(list)
+        for i, target in enumerate(targets):
+            for k in range(bisect_right(starts, target.start) - 1,
+                           bisect_right(starts, max(target.end - 1, target.start))):
+                in_scope[k].append(i)
+        edges: List[Tuple[int, str]] = []
+        for k, members in modifiers.items():
+            if k not in in_scope:
+                continue
+            if len(members) > self.max_cues:
+                extensions.get_doc_errors(doc).append(
+                    f"[W002] criterion at characters {doc[starts[k]].idx}-: {len(members)} "
+                    f"ConText cues, over the limit of {self.max_cues}; its targets have no "
+                    "negated/hypothetical/historical flags")
+                continue
+            graph = ConTextGraph(prune_on_modifier_overlap=False)
+            graph.targets = [targets[i] for i in in_scope[k]]
+            graph.modifiers = members
+            graph.update_scopes()
+            graph.apply_modifiers()
+            index = {id(targets[i]): i for i in in_scope[k]}
+            edges.extend((index[id(target)], modifier.category) for target, modifier in graph.edges)
+        return edges
+
+    def _scope_starts(self, doc: Doc) -> List[int]:
+        """Token index where each scope starts: each criterion, and each line."""
+        char_starts = sorted(start for start, _ in criterion_bounds(doc, self.criteria_key))
+        starts, j, previous_newline = [], 0, True
         for token in doc:
-            if previous_newline or token.idx in starts:
-                flags[token.i] = 1
+            while j < len(char_starts) and char_starts[j] < token.idx:
+                j += 1
+            at_criterion = j < len(char_starts) and char_starts[j] == token.idx
+            if previous_newline or at_criterion:
+                starts.append(token.i)
             previous_newline = "\n" in token.text
-        doc.from_array([SENT_START], flags.view("uint64").reshape(-1, 1))
+        return starts
+
+
+def _sentence_flags(length: int, starts: List[int]) -> numpy.ndarray:
+    flags = numpy.full(length, -1, dtype="int64")
+    flags[starts] = 1
+    return flags.view("uint64").reshape(-1, 1)
+
+
+def _scope(rule: ConTextRule, start: int, end: int, sent_start: int,
+           sent_end: int) -> Tuple[int, int]:
+    """A modifier's scope inside its sentence, as medspaCy's `ConTextModifier` sets it."""
+    direction, limit = rule.direction.lower(), rule.max_scope
+    if direction == "forward":
+        return end, sent_end if limit is None or sent_end - end <= limit else end + limit
+    if direction == "backward":
+        return sent_start if limit is None or start - sent_start <= limit else start - limit, start
+    lo = sent_start if limit is None or start - sent_start <= limit else start - limit
+    hi = sent_end if limit is None or sent_end - end <= limit else end + limit
+    return lo, hi

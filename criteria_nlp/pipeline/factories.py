@@ -59,7 +59,8 @@ def make_linker(nlp: Language, name: str, spans_key: str, criteria_key: str) -> 
     "criteria_context",
     assigns=["doc._.criteria_quantities", "span._.criteria_context"],
     requires=["doc._.criteria_quantities"],
-    default_config={"rules": "default", "criteria_key": CRITERIA_KEY},
+    default_config={"rules": "default", "criteria_key": CRITERIA_KEY, "max_cues": 64},
 )
-def make_context(nlp: Language, name: str, rules: str, criteria_key: str) -> ContextFlags:
-    return ContextFlags(nlp, name, rules=rules, criteria_key=criteria_key)
+def make_context(nlp: Language, name: str, rules: str, criteria_key: str,
+                 max_cues: int) -> ContextFlags:
+    return ContextFlags(nlp, name, rules=rules, criteria_key=criteria_key, max_cues=max_cues)
