@@ -196,7 +196,7 @@ class SubjectFinder:
 
     def only_fillers(self, gap: str) -> bool:
         """Whether nothing but filler words stand in `gap`: `ANC of <1.0`, `ANC: <1.0`."""
-        return all(tok.lower() in self.filler for tok in _TOKEN_RE.findall(gap))
+        return all(m.group().lower() in self.filler for m in _TOKEN_RE.finditer(gap))
 
     def trim(self, text: str, start: int, end: int) -> Optional[Tuple[int, int]]:
         """text[start:end] without filler words and unmatched brackets or punctuation at its

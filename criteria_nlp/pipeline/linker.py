@@ -85,6 +85,18 @@ class _Spans:
         return i >= 0 and self.ends[i] > start
 
 
+def _after_previous(records: List[dict], i: int, lo: int) -> int:
+    """Where the subject of records[i] may start: after the threshold before it in the same
+    criterion (words of an earlier threshold are not a subject: `prednisone ≥100 mg/day for
+    ≥14 days`), else at the criterion's start `lo`. Each threshold reads only its own stretch,
+    so linking stays linear however many thresholds a criterion holds."""
+    rec = records[i]
+    for prev in reversed(records[max(0, i - 8):i]):
+        if prev["criterion"] == rec["criterion"] and prev["end"] <= rec["start"]:
+            return max(lo, prev["end"])
+    return lo
+
+
 def _ref(span: Tuple[int, int, str]) -> dict:
     return {"start": span[0], "end": span[1], "label": span[2]}
 
@@ -161,7 +173,8 @@ class SubjectLinker(RuleDataMixin):
             lo, hi = bounds[rec["criterion"]] if rec["criterion"] < len(bounds) else (0, len(text))
             subject = self._subject(text, records, i, lo, hi)
             if entities and rec["kind"] != "age" and (subject is None or "members" not in subject):
-                subject = self._entity_subject(text, subject, entities, rec, lo) or subject
+                left = _after_previous(records, i, lo)
+                subject = self._entity_subject(text, subject, entities, rec, left) or subject
             rec["subject"] = subject
             if subject is not None:
                 span = doc.char_span(subject["start"], subject["end"], label=subject["label"],
@@ -220,12 +233,7 @@ class SubjectLinker(RuleDataMixin):
             subject = records[rec["alternative_of"]].get("subject")
             if subject is not None:
                 return subject
-        # words of an earlier threshold are not a subject: `prednisone ≥100 mg/day for ≥14 days`
-        left = lo
-        for prev in reversed(records[max(0, i - 8):i]):
-            if prev["criterion"] == rec["criterion"] and prev["end"] <= rec["start"]:
-                left = max(left, prev["end"])
-                break
+        left = _after_previous(records, i, lo)
         found = self.finder.find(text, rec["start"], rec["end"], rec["kind"], rec["unit"], left, hi)
         opening = _open_bracket(text, left, rec["start"])
         if found is None and opening is not None and _aside_closes_phrase(text, rec["end"], hi):
@@ -302,9 +310,10 @@ class SubjectLinker(RuleDataMixin):
         rec = records[i]
         if prev["criterion"] != rec["criterion"] or prev.get("subject") is None:
             return None
-        gap = _ASIDE_RE.sub(" ", text[max(lo, prev["end"]): rec["start"]])
+        gap_start = max(lo, prev["end"])
+        gap = _ASIDE_RE.sub(" ", text[gap_start: rec["start"]])
         if rec["kind"] == prev["kind"] == "temporal":  # `within 4 weeks prior to screening or within ...`
             gap = get_lexicon().anchor_re.sub(" ", gap)
-        if len(gap) < 40 and (_INHERIT_RE.match(gap) or self.finder.anaphoric(text, lo, rec["start"])):
+        if len(gap) < 40 and (_INHERIT_RE.match(gap) or self.finder.anaphoric(text, gap_start, rec["start"])):
             return prev["subject"]
         return None
