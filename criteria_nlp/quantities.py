@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -447,6 +449,7 @@ class QuantityParser:
         """`NYHA class II-IV`, `stage III or IV`, `> grade II`: roman numerals on a named scale,
         kept only as ranges or under a comparator (`stage III` alone is no threshold)."""
         added = []
+        taken = Occupied(records)
         for m in self.lex.roman_re.finditer(text):
             low = _roman(m.group("roman"))
             comp = self.lex.comp_before_re.search(text, max(0, m.start() - 30), m.start())
@@ -466,7 +469,7 @@ class QuantityParser:
                 upper = _bound(low, inclusive) if side == "upper" else None
             else:
                 continue
-            if any(r["start"] < end and start < r["end"] for r in records):
+            if taken.overlaps(start, end):
                 continue
             added.append({"start": start, "end": end, "kind": "numeric", "lower": lower, "upper": upper,
                           "unit": None, "ucum": None, "relative_to": None, "anchor": None,
@@ -553,18 +556,32 @@ class QuantityParser:
     @staticmethod
     def _share_anchors(text: str, records: List[dict]) -> None:
         """`Major surgery within 4 weeks or minor surgery within 2 weeks prior to screening`:
-        a window with no anchor takes the anchor of its neighbour in the same clause."""
-        temporal = [r for r in records if r["kind"] == "temporal"]
-        for rec in temporal:
+        a window with no anchor takes the anchor of the first anchored window of its clause
+        (clauses end at `;`, `. ` and line ends)."""
+        breaks = [m.start() for m in _CLAUSE_BREAK_RE.finditer(text)]
+        first_anchor: Dict[int, dict] = {}
+        temporal = [(bisect_right(breaks, r["start"]), r) for r in records if r["kind"] == "temporal"]
+        for clause, rec in temporal:
             if rec["anchor"] is not None:
-                continue
-            for other in temporal:
-                if other is rec or other["anchor"] is None:
-                    continue
-                lo, hi = sorted((rec["end"], other["start"])) if other["start"] > rec["end"] else sorted((other["end"], rec["start"]))
-                if not _CLAUSE_BREAK_RE.search(text[lo:hi]):
-                    rec["anchor"] = other["anchor"]
-                    break
+                first_anchor.setdefault(clause, rec)
+        for clause, rec in temporal:
+            if rec["anchor"] is None and clause in first_anchor:
+                rec["anchor"] = first_anchor[clause]["anchor"]
+
+
+class Occupied:
+    """The stretches held by records (dicts with `start` and `end`), for overlap checks in
+    logarithmic time: a criterion can hold thousands of records."""
+
+    def __init__(self, records: List[dict]) -> None:
+        spans = sorted((r["start"], r["end"]) for r in records)
+        self.starts = [s for s, _ in spans]
+        self.reach = list(accumulate((e for _, e in spans), max))  # furthest end so far
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether any record shares a character with [start, end)."""
+        i = bisect_left(self.starts, end) - 1  # the records starting before `end`
+        return i >= 0 and self.reach[i] > start
 
 
 def find_qualitative_values(text: str, taken: List[dict], offset: int = 0,
@@ -574,9 +591,10 @@ def find_qualitative_values(text: str, taken: List[dict], offset: int = 0,
     are left out. RETURNS (List[dict]): {"start", "end"} per value, shifted by `offset`."""
     lexicon = lexicon or get_lexicon()
     found = []
+    occupied = Occupied(taken)
     for m in lexicon.qualitative_re.finditer(text):
         start, end = m.start() + offset, m.end() + offset
-        if any(t["start"] < end and start < t["end"] for t in taken):
+        if occupied.overlaps(start, end):
             continue
         found.append({"start": start, "end": end})
     return found
