@@ -1,28 +1,46 @@
-"""The abbreviation component: short forms and their long forms, by scispaCy's detector.
+"""The abbreviation component: short forms and their long forms, by scispaCy's
+Schwartz & Hearst (2003) algorithm.
 
     "absolute neutrophil count (ANC) ≥1.5×10^9/L ... ANC <1.0"
     -> both `ANC` spans get the long form `absolute neutrophil count`
 
-scispaCy's `AbbreviationDetector` (Schwartz & Hearst, 2003) needs no model: it reads the
-tokens. Its own output holds Span objects in `doc._.abbreviations`; this component keeps
-plain records instead, `{"start", "end", "long_start", "long_end"}` (char offsets into
-`doc.text`) in `doc._.criteria_abbreviations`, so Docs still serialize.
+It needs no model: it reads the tokens. scispaCy's `AbbreviationDetector` keeps Span
+objects in `doc._.abbreviations`; this component keeps plain records instead, `{"start",
+"end", "long_start", "long_end"}` (char offsets into `doc.text`) in
+`doc._.criteria_abbreviations`, so Docs still serialize. It uses scispaCy's own candidate
+filter and pairing (`filter_matches`, `find_abbreviation`) and finds what the detector's two
+matchers find, in linear time:
+
+* brackets: `(`, one to 8 tokens, `)` (the detector's matcher pairs every `(` with every
+  later `)`, which is quadratic in a long document, and its filter then drops those with
+  more than 8 tokens inside);
+* later uses of each short form: a PhraseMatcher on the exact tokens, where the detector
+  adds a token-Matcher pattern per abbreviation.
 """
 from __future__ import annotations
 
 import re
-import warnings
-from typing import List
+from collections import defaultdict
+from typing import Dict, Iterator, List, Set, Tuple
 
-from scispacy.abbreviation import AbbreviationDetector, filter_matches
+import numpy
+
+from scispacy.abbreviation import filter_matches, find_abbreviation
+from spacy.attrs import ORTH
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from ._docs import tokens_of
 
 
 # A short form looks like one: an upper-case letter after the first character (`ANC`, `eGFR`,
 # `IgA`, `HbA1c`), or a capital and at most two more letters (`Hb`). Schwartz & Hearst also
 # accept plain words, which in criteria pair `function` with `(liver function test > ...)`.
 _SHORT_FORM = re.compile(r"^(?:.+[A-Z].*|[A-Z][a-z]{0,2})$")
+# scispaCy's filter keeps at most this many tokens between the brackets.
+_MAX_INSIDE = 8
+_PARENTHESIS = 0  # the match key; scispaCy's filter reads only the offsets
 # A long form holds no comparator: `(liver function test > twice the normal range)` is an aside.
 _NOT_A_LONG_FORM = re.compile(r"[<>=≤≥]")
 
@@ -36,19 +54,14 @@ class AbbreviationFinder:
 
     def __init__(self, nlp: Language, name: str = "criteria_abbreviations") -> None:
         self.name = name
-        self.detector = AbbreviationDetector(nlp, name=f"{name}_scispacy")
 
     def __call__(self, doc: Doc) -> Doc:
-        matches = [(key, start + 1, end - 1) for key, start, end in self.detector.matcher(doc)]
         records: List[dict] = []
-        candidates = filter_matches(matches, doc)
+        candidates = filter_matches(list(_bracketed(doc)), doc)
         if not candidates:
             doc._.criteria_abbreviations = records
             return doc
-        with warnings.catch_warnings():  # W036: scispaCy runs its matcher when it found no pair
-            warnings.filterwarnings("ignore", message=r"\[W036\]")
-            found = self.detector.find_matches_for(candidates, doc)
-        for long_form, short_forms in found:
+        for long_form, short_forms in _with_uses(candidates, doc):
             if _NOT_A_LONG_FORM.search(long_form.text):
                 continue
             for short in short_forms:
@@ -59,3 +72,37 @@ class AbbreviationFinder:
         records.sort(key=lambda r: (r["start"], r["end"]))
         doc._.criteria_abbreviations = records
         return doc
+
+
+def _bracketed(doc: Doc, reach: int = _MAX_INSIDE) -> Iterator[Tuple[int, int, int]]:
+    """(key, start, end) of the tokens inside each `( ... )` of at most `reach` tokens, in
+    the order of scispaCy's matcher (by closing bracket, then the nearest opening first)."""
+    orth = doc.to_array(ORTH)
+    opening = orth == doc.vocab.strings["("]
+    for j in numpy.flatnonzero(orth == doc.vocab.strings[")"]):
+        for i in range(j - 2, max(j - reach - 2, -1), -1):
+            if opening[i]:
+                yield _PARENTHESIS, int(i) + 1, int(j)
+
+
+def _with_uses(candidates: List[Tuple[Span, Span]], doc: Doc) -> List[Tuple[Span, Set[Span]]]:
+    """Each defined long form with its short form and every use of the short form in `doc`
+    (scispaCy's `find_matches_for`, with a PhraseMatcher instead of a token Matcher)."""
+    uses: Dict[Span, Set[Span]] = defaultdict(set)
+    long_of: Dict[str, Span] = {}
+    seen_short: Set[str] = set()
+    matcher = PhraseMatcher(doc.vocab, attr="ORTH")
+    for long_candidate, short_candidate in candidates:
+        short, long = find_abbreviation(long_candidate, short_candidate)
+        # one definition per long and per short form, as scispaCy keeps them
+        if long is None or long.text in long_of or short.text in seen_short:
+            continue
+        long_of[long.text] = long
+        seen_short.add(short.text)
+        uses[long].add(short)
+        matcher.add(long.text, [tokens_of(short)])
+    if long_of:
+        for key, start, end in matcher(doc):
+            uses[long_of[doc.vocab.strings[key]]].add(doc[start:end])
+    return list(uses.items())
+
