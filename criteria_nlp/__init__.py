@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Tuple, Union
 
 from .schemas import Bound, Constraint, Criterion, Document, Entity, Structured
+from .timing import TIME_BUDGET
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.language import Language
@@ -52,23 +53,28 @@ def annotate(text: str, *, id: str = "doc", nlp: Optional["Language"] = None) ->
 
 
 def annotate_texts(items: Iterable[Tuple[str, str]], *, nlp: Optional["Language"] = None,
-                   batch_size: int = 64, n_process: int = 1) -> Iterator[Document]:
+                   batch_size: int = 64, n_process: int = 1,
+                   time_budget: Optional[float] = TIME_BUDGET) -> Iterator[Document]:
     """Annotate many `(id, text)` pairs, in order; a bad text yields a Document with errors.
 
+    time_budget (float or None): seconds one document may take before it is stopped with an
+        error on its Document (main thread only); None for no limit. Defaults to 60.
     RETURNS (Iterator[Document]): one Document per input.
     """
     from .io.readers import Record
 
     return annotate_records((Record(id=i, text=t) for i, t in items), nlp=nlp,
-                            batch_size=batch_size, n_process=n_process)
+                            batch_size=batch_size, n_process=n_process, time_budget=time_budget)
 
 
 def annotate_records(records: Iterable["Record"], *, nlp: Optional["Language"] = None,
-                     batch_size: int = 64, n_process: int = 1) -> Iterator[Document]:
+                     batch_size: int = 64, n_process: int = 1,
+                     time_budget: Optional[float] = TIME_BUDGET) -> Iterator[Document]:
     """Annotate records from `criteria_nlp.io.read_inputs`, in order; never stops on one.
 
     RETURNS (Iterator[Document]): one Document per record, errors in `Document.errors`.
     """
     from .batch import pipe_records
 
-    return pipe_records(records, nlp=nlp, batch_size=batch_size, n_process=n_process)
+    return pipe_records(records, nlp=nlp, batch_size=batch_size, n_process=n_process,
+                        time_budget=time_budget)

@@ -6,9 +6,8 @@ output models) and the library's inputs (`io`) and outputs (`build`, `schemas`).
 from __future__ import annotations
 
 import multiprocessing
-from collections import deque
-from itertools import count, islice
-from typing import Deque, Iterable, Iterator, List, Optional, Tuple, Union
+from itertools import islice
+from typing import Dict, Iterable, Iterator, List, Optional, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -17,8 +16,13 @@ from . import extensions
 from .build import build_document
 from .io.readers import Record
 from .io.structured import structured_from_ctgov
+from .pipeline.chunked import run_chunked
 from .pipeline.loading import MAX_LENGTH, default_pipeline
 from .schemas import Document
+from .timing import TIME_BUDGET, TimeBudgetExceeded, time_limit
+
+#: Documents longer than this (characters) run alone, their recognizer in pieces.
+LONG_DOCUMENT = 20_000
 
 
 def _set_error_handler(nlp: Language) -> None:
@@ -39,53 +43,58 @@ def _record_error(proc_name: str, proc, docs: List[Doc], err: Exception) -> None
 
 
 def pipe_records(records: Iterable[Record], *, nlp: Optional[Language] = None,
-                 batch_size: int = 64, n_process: int = 1) -> Iterator[Document]:
-    """Annotate records in order, streaming them through one `nlp.pipe` (one worker pool).
+                 batch_size: int = 64, n_process: int = 1,
+                 time_budget: Optional[float] = TIME_BUDGET) -> Iterator[Document]:
+    """Annotate records in order, streaming them through `nlp.pipe` (one worker pool).
 
-    Read errors, empty and oversized texts and component failures become `Document.errors`;
-    every record yields exactly one Document, and memory stays flat as the input grows.
+    Read errors, empty and oversized texts, component failures and documents over the time
+    budget become `Document.errors`; every record yields exactly one Document, and memory
+    stays flat as the input grows. Documents longer than `LONG_DOCUMENT` characters run
+    alone, their recognizer in pieces (`pipeline.chunked`).
+
+    time_budget (float or None): seconds one document (or one batch step) may take before
+        it is stopped with an error; None for no limit. Needs the main thread (SIGALRM).
     """
     nlp = nlp or default_pipeline()
     _set_error_handler(nlp)
     if n_process > 1 and "fork" in multiprocessing.get_all_start_methods():
-        yield from _pipe_parallel(records, nlp, batch_size, n_process)
+        yield from _pipe_parallel(records, nlp, batch_size, n_process, time_budget)
         return
     source = iter(records)
-    pending: Deque[Tuple[int, Record]] = deque()
-    counter = count()
+    # records are read outside any time limit: a slow reader (stdin) is no slow document
+    for batch in iter(lambda: list(islice(source, batch_size)), []):
+        yield from _annotate(nlp, batch, time_budget)
 
-    def feed() -> Iterator[Tuple[str, int]]:
-        for record in source:
-            index = next(counter)
-            pending.append((index, record))
-            if _problem(record) is None:
-                yield record.text, index
 
-    try:
-        for doc, index in nlp.pipe(feed(), as_tuples=True, batch_size=batch_size, n_process=n_process):
-            while pending and pending[0][0] <= index:
-                position, record = pending.popleft()
-                # a record skipped by nlp.pipe failed inside it: redo it alone to record why
-                yield _to_document(record, doc if position == index else _redo(nlp, record))
-    except Exception:  # noqa: BLE001 - a whole batch or a worker failed; the rest is done one by one
-        pass
-    while pending:
-        yield _to_document(pending[0][1], _redo(nlp, pending.popleft()[1]))
-    for record in source:
-        yield _to_document(record, _redo(nlp, record))
+def _annotate(nlp: Language, batch: List[Record], time_budget: Optional[float]) -> Iterator[Document]:
+    """One batch: its short texts through one `nlp.pipe` within the time budget; long ones,
+    and all of them when the batch fails or runs over, alone."""
+    short = [i for i, record in enumerate(batch)
+             if _problem(record) is None and len(record.text) <= LONG_DOCUMENT]
+    docs: Dict[int, Doc] = {}
+    if short:
+        try:
+            with time_limit(time_budget):
+                texts = (batch[i].text for i in short)
+                docs = dict(zip(short, nlp.pipe(texts, batch_size=len(short))))
+        except (Exception, TimeBudgetExceeded):  # noqa: BLE001 - the batch failed or ran over: each alone
+            docs = {}
+    for i, record in enumerate(batch):
+        yield _to_document(record, docs[i] if i in docs else _alone(nlp, record, time_budget))
 
 
 _WORKER_NLP: Optional[Language] = None
+_WORKER_BUDGET: Optional[float] = None
 
 
 def _pipe_parallel(records: Iterable[Record], nlp: Language, batch_size: int,
-                   n_process: int) -> Iterator[Document]:
+                   n_process: int, time_budget: Optional[float]) -> Iterator[Document]:
     """Worker processes (forked, so they share the loaded pipeline) annotate batches of
     records and send back the small typed Documents, not spaCy Docs: a Doc's round trip
     through `Doc.to_bytes` costs more than annotating it. A bounded window of batches is in
     flight at a time, so memory stays flat."""
-    global _WORKER_NLP
-    _WORKER_NLP = nlp
+    global _WORKER_NLP, _WORKER_BUDGET
+    _WORKER_NLP, _WORKER_BUDGET = nlp, time_budget
     source = iter(records)
     batches = iter(lambda: list(islice(source, batch_size)), [])
     with multiprocessing.get_context("fork").Pool(n_process) as pool:
@@ -98,15 +107,20 @@ def _pipe_parallel(records: Iterable[Record], nlp: Language, batch_size: int,
 
 
 def _annotate_batch(batch: List[Record]) -> List[Document]:
-    return list(pipe_records(batch, nlp=_WORKER_NLP, batch_size=len(batch) or 1))
+    return list(pipe_records(batch, nlp=_WORKER_NLP, batch_size=len(batch) or 1,
+                             time_budget=_WORKER_BUDGET))
 
 
-def _redo(nlp: Language, record: Record) -> Union[Doc, Exception, None]:
+def _alone(nlp: Language, record: Record, time_budget: Optional[float]) -> Union[Doc, BaseException, None]:
+    """One record through the pipeline by itself, within the time budget."""
     if _problem(record) is not None:
         return None
     try:
-        return nlp(record.text)
-    except Exception as err:  # noqa: BLE001 - reported on the record's own line
+        with time_limit(time_budget):
+            if len(record.text) > LONG_DOCUMENT:
+                return run_chunked(nlp, record.text)
+            return nlp(record.text)
+    except (Exception, TimeBudgetExceeded) as err:  # noqa: BLE001 - reported on the record's own line
         return err
 
 
@@ -118,7 +132,8 @@ def _problem(record: Record) -> Optional[str]:
     if not record.text.strip():
         return "empty text: nothing to annotate"
     if len(record.text) > MAX_LENGTH:
-        return f"text of {len(record.text)} characters is over the limit of {MAX_LENGTH}; split it"
+        return (f"[E007] text of {len(record.text):,} characters is over the limit of "
+                f"{MAX_LENGTH:,}; no eligibility text is that long: split it")
     return None
 
 
@@ -135,7 +150,9 @@ def _to_document(record: Record, doc) -> Document:
     text = record.text if isinstance(record.text, str) else ""
     if problem is not None:
         return Document(id=record.id, text=text, structured=structured, errors=errors + [problem])
-    if isinstance(doc, Exception) or doc is None:
+    if isinstance(doc, TimeBudgetExceeded):
+        return Document(id=record.id, text=text, structured=structured, errors=errors + [str(doc)])
+    if isinstance(doc, BaseException) or doc is None:
         reason = repr(doc) if doc is not None else "no output from the pipeline"
         return Document(id=record.id, text=text, structured=structured,
                         errors=errors + [f"[E004] document failed: {reason}"])

@@ -12,7 +12,7 @@ from spacy.language import Language
 
 from . import factories  # noqa: F401  (registers the factories and the tokenizer)
 
-MAX_LENGTH = 5_000_000  # characters; the components are linear, spaCy's 1M default is for parsers
+MAX_LENGTH = 1_000_000  # characters; no eligibility text is that long (see README, "Limits")
 #: The trained entity recognizer shipped in models/ (installed as `criteria_nlp.models`).
 RECOGNIZER = "criteria_ner"
 #: The components that come from the recognizer; `entities=False` leaves them out.

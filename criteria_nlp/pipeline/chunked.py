@@ -1,0 +1,67 @@
+"""Running a long document with the entity recognizer in pieces, so memory stays bounded.
+
+The recognizer's CNN holds a few kilobytes per token for the whole Doc at once: a document
+of 100,000 tokens took 1.9 GB. Every other component keeps little per token. For a long
+document the recognizer (`tok2vec` + `ner`) therefore reads the Doc in pieces of at most
+`max_tokens` tokens, cut after line ends where it can (the recognizer was trained on whole
+documents whose entities never cross a line end), and its entities are set on the whole Doc;
+the other components run on the whole Doc as usual.
+
+    >>> doc = run_chunked(nlp, very_long_text, max_tokens=1000)
+"""
+from __future__ import annotations
+
+from itertools import islice
+from typing import Iterator, List, Tuple
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from ._docs import tokens_of
+
+from .loading import RECOGNIZER_PIPES
+
+
+def run_chunked(nlp: Language, text: str, *, max_tokens: int = 1000) -> Doc:
+    """Annotate `text` with `nlp`, its recognizer run in pieces of at most `max_tokens` tokens.
+
+    RETURNS (Doc): the annotated Doc, as `nlp(text)` gives it up to the recognizer's view of
+        the few tokens around each cut.
+    """
+    doc = nlp.make_doc(text)
+    recognized = False
+    for name, proc in nlp.pipeline:
+        if name in RECOGNIZER_PIPES:
+            if not recognized:
+                _recognize(nlp, doc, max_tokens)
+                recognized = True
+            continue
+        doc = proc(doc)
+    return doc
+
+
+def _recognize(nlp: Language, doc: Doc, max_tokens: int, group: int = 8) -> None:
+    pipes = [nlp.get_pipe(name) for name in RECOGNIZER_PIPES if name in nlp.pipe_names]
+    pieces = iter(_pieces(doc, max_tokens))
+    ents: List[Span] = []
+    for batch in iter(lambda: list(islice(pieces, group)), []):  # a few pieces at a time
+        subdocs = [tokens_of(doc[start:end]) for start, end in batch]
+        for pipe in pipes:
+            subdocs = list(pipe.pipe(subdocs, batch_size=group))
+        for (start, _), sub in zip(batch, subdocs):
+            ents.extend(Span(doc, start + e.start, start + e.end, label=e.label) for e in sub.ents)
+    doc.set_ents(ents, default="outside")
+
+
+def _pieces(doc: Doc, max_tokens: int) -> Iterator[Tuple[int, int]]:
+    """(start, end) token ranges covering `doc`, each at most `max_tokens` long, ending after
+    the last line end inside the range when there is one."""
+    start = 0
+    while start < len(doc):
+        end = min(start + max_tokens, len(doc))
+        if end < len(doc):
+            cut = next((i + 1 for i in range(end - 1, start, -1) if "\n" in doc[i].text), None)
+            end = cut or end
+        yield start, end
+        start = end
+
