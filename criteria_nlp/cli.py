@@ -6,12 +6,15 @@ Each command parses its arguments and calls a library function; the work is done
 """
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
+
+from .timing import TIME_BUDGET
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Clinical-trial eligibility criteria to typed, checkable constraints.")
@@ -38,8 +41,12 @@ def annotate(
     n_process: int = typer.Option(1, "--n-process", "-n", min=1, help="Worker processes."),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Documents per batch."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr (default: when many documents)."),
+    time_budget: float = typer.Option(TIME_BUDGET, "--time-budget", min=0, help="Seconds one document may take before it is stopped with an error on its record; 0 for no limit."),
 ) -> None:
-    """Annotate eligibility texts: one JSON object per document (CONTRACT.md)."""
+    """Annotate eligibility texts: one JSON object per record (CONTRACT.md).
+
+    Exit status 0 when every record was read (some may carry errors), 2 for arguments that
+    cannot be used. A summary line goes to stderr."""
     from . import annotate_records, load
     from .errors import InputError
     from .io import count_inputs, read_inputs, write_json, write_jsonl, write_table
@@ -47,35 +54,68 @@ def annotate(
     try:
         records = read_inputs(inputs, stdin=sys.stdin)
     except InputError as err:
-        typer.echo(f"criteria_nlp annotate: {err}", err=True)
-        raise typer.Exit(2)
-    if output is not None and output.parent and not output.parent.exists():
-        typer.echo(f"criteria_nlp annotate: output folder {output.parent} does not exist", err=True)
-        raise typer.Exit(2)
+        _fail("annotate", str(err))
+    if output is not None:
+        _check_writable(output)
+    try:
+        nlp = load(model, entities=not rules_only)
+    except Exception as err:  # noqa: BLE001 - any reason a pipeline does not load is a bad argument
+        _fail("annotate", f"cannot load the pipeline {model or '(built-in)'}: {err}")
     total = count_inputs(inputs)
     show = progress if progress is not None else (total or 0) > 20
-    nlp = load(model, entities=not rules_only)
-    docs = annotate_records(records, nlp=nlp, batch_size=batch_size, n_process=n_process)
+    docs = annotate_records(records, nlp=nlp, batch_size=batch_size, n_process=n_process,
+                            time_budget=time_budget or None)
     if show:
         from tqdm import tqdm
 
         docs = tqdm(docs, total=total, unit="doc", file=sys.stderr)
     writer = {"jsonl": write_jsonl, "json": write_json, "table": write_table}[format.value]
-    n_errors = 0
+    counts = {"records": 0, "with errors": 0, "constraints": 0}
 
     def counted(stream):
-        nonlocal n_errors
         for doc in stream:
-            n_errors += bool(doc.errors)
+            counts["records"] += 1
+            counts["with errors"] += bool(doc.errors)
+            counts["constraints"] += len(doc.constraints)
             yield doc
 
     if output is None:
         writer(counted(docs), sys.stdout)
     else:
-        with output.open("w", encoding="utf-8") as handle:
-            writer(counted(docs), handle)
-    if n_errors:
-        typer.echo(f"criteria_nlp annotate: {n_errors} document(s) with errors (see their 'errors' field)", err=True)
+        _write_atomically(output, lambda handle: writer(counted(docs), handle))
+    typer.echo("criteria_nlp annotate: " + ", ".join(f"{n} {what}" for what, n in counts.items())
+               + (" (see each record's 'errors')" if counts["with errors"] else ""), err=True)
+
+
+def _fail(command: str, message: str) -> None:
+    """One line on stderr and exit status 2: an argument that cannot be used."""
+    typer.echo(f"criteria_nlp {command}: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _check_writable(output: Path) -> None:
+    if output.is_dir():
+        _fail("annotate", f"--output {output} is a directory; give a file name")
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        _fail("annotate", f"output folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
+        _fail("annotate", f"cannot write {output}: permission denied")
+
+
+def _write_atomically(output: Path, write) -> None:
+    """Write through `.NAME.part` beside `output`, renamed over it at the end: a run that
+    fails (disk full, interrupted) leaves no partial output."""
+    part = output.with_name(f".{output.name}.part")
+    try:
+        with part.open("w", encoding="utf-8") as handle:
+            write(handle)
+        os.replace(part, output)
+    except BaseException as err:
+        part.unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            _fail("annotate", f"cannot write {output}: {err.strerror or err}")
+        raise
 
 
 @app.command()

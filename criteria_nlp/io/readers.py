@@ -3,7 +3,7 @@
 Each input becomes one or more `Record`s (CONTRACT.md, "Command"):
 
     file.txt             one record, the whole file, id = file stem
-    directory/           every *.txt and *.json in it, sorted by name
+    directory/           every *.txt and *.json in it (not *.gold.json), sorted by name
     -                    standard input, id "stdin"
     file.jsonl           one record per line {"id": ..., "text": ...}
     study.json           ClinicalTrials.gov API v2: one study or {"studies": [...]}, id = NCT id
@@ -30,6 +30,8 @@ STDIN_ID = "stdin"
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 JSON_SUFFIXES = (".json",)
 DIRECTORY_SUFFIXES = (".txt", ".json")
+#: Gold annotations (corpus/*.gold.json) beside their texts: a directory scan skips them.
+GOLD_SUFFIX = ".gold.json"
 STRUCTURED_FIELDS = ("minimumAge", "maximumAge", "sex", "healthyVolunteers")
 
 _BINARY_MAGIC = (
@@ -97,6 +99,7 @@ def _directory_files(path: Path) -> List[Path]:
         entry for entry in entries
         if entry.suffix.lower() in DIRECTORY_SUFFIXES
         and not entry.name.startswith(".")
+        and not entry.name.lower().endswith(GOLD_SUFFIX)  # the project's gold, not input
         and entry.is_file()
     ]
     return sorted(files, key=lambda entry: entry.name)
@@ -193,7 +196,7 @@ def _count_json(path: Path) -> int:
         return 1
     try:
         data = json.loads(path.read_bytes())
-    except (ValueError, OSError):
+    except (ValueError, OSError, RecursionError):  # the reader reports why, on the record
         return 1
     items = data.get("studies") if isinstance(data, dict) else data
     return len(items) if isinstance(items, list) and items else 1
