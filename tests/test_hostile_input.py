@@ -1,0 +1,224 @@
+"""Hostile input: every record read comes out as one line, bad arguments exit 2 with one line,
+and no step reads a criterion in time that grows faster than its length (checked by what
+each step does, never by timing)."""
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import criteria_nlp
+from criteria_nlp.cli import app
+from criteria_nlp.lexicon import EndAnchored, get_lexicon, phrase_alternation
+
+runner = CliRunner()
+SCHEMA = json.loads((Path(criteria_nlp.__file__).parent / "schema" / "document.schema.json")
+                    .read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return criteria_nlp.load(entities=False)
+
+
+def _spans(document):
+    for key in ("criteria", "entities", "constraints"):
+        for span in getattr(document, key):
+            yield span
+            if key == "constraints" and span.subject is not None:
+                yield span.subject
+
+
+def _hostile_files(folder: Path) -> dict:
+    """Every kind of bad file a registry export can hold -> the error expected on its line
+    (None: annotated without error)."""
+    files = {
+        "nested.json": (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        "malformed.json": (b'{"protocolSection": {"eligibilityModule": ', "malformed JSON"),
+        "wrong_type.json": (b"42", "not an object"),
+        "no_eligibility.json": (json.dumps({"protocolSection": {"identificationModule": {"nctId": "NCT00000001"}}}).encode(),
+                                "no protocolSection.eligibilityModule"),
+        "binary.txt": (bytes(range(256)) * 8, "binary"),
+        "invalid_utf8.txt": (b"Age \xff\xfe >= 18 years\n\xc3\x28 platelets > 100", "[W001]"),
+        "rtl_emoji.txt": ("\u202eAge ≥ 18 years\u202c العمر e\u0301\u0301 👩\u200d⚕️ HbA1c < 7 %\n".encode(), None),
+        "mixed_endings.txt": (b"Inclusion Criteria:\r\n- Age >= 18\r- HbA1c < 7%\n- BMI 18-30 kg/m2\r\n", None),
+        "empty.txt": (b"", "empty text"),
+        "blank.txt": (b"   \n\t \r\n", "empty text"),
+        "comparators.txt": (("≥" * 20_000 + "\n" + "<" * 20_000).encode(), None),
+    }
+    for name, (data, _) in files.items():
+        (folder / name).write_bytes(data)
+    (folder / "seed.gold.json").write_text('{"id": "gold"}', encoding="utf-8")  # skipped by a scan
+    return {Path(name).stem: error for name, (_, error) in files.items()}
+
+
+def test_hostile_directory_one_valid_line_per_record(tmp_path, corpora):
+    expected = _hostile_files(tmp_path)
+    for path in sorted((corpora / "ctgov-raw").glob("*.txt"))[:5]:
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+        expected[path.stem] = None
+    out = tmp_path / "out" / "annotated.jsonl"
+    out.parent.mkdir()
+    result = runner.invoke(app, ["annotate", str(tmp_path), "--rules-only", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    documents = {json.loads(line)["id"]: json.loads(line) for line in lines}
+    assert len(lines) == len(documents) == len(expected)  # the gold file is not a record
+    assert set(documents) == {("NCT00000001" if k == "no_eligibility" else k) for k in expected}
+    for stem, error in expected.items():
+        document = documents["NCT00000001" if stem == "no_eligibility" else stem]
+        jsonschema.validate(document, SCHEMA)
+        if error is None:
+            assert not document["errors"], (stem, document["errors"])
+        else:
+            assert any(error in e for e in document["errors"]), (stem, document["errors"])
+    summary = result.stderr.strip().splitlines()[-1]
+    assert summary.startswith(f"criteria_nlp annotate: {len(expected)} records, ")
+    assert not list(out.parent.glob(".*.part"))
+
+
+def test_hostile_jsonl_every_line_is_a_record(tmp_path):
+    lines = [
+        json.dumps({"id": "ok", "text": "Platelets ≥ 100 ×10^9/L"}),
+        json.dumps({"text": "creatinine ≤ 1.5 mg/dL"}),  # no id: the file and line name it
+        json.dumps({"id": "no_text"}),
+        json.dumps({"id": "number", "text": 12}),
+        json.dumps([1, 2, 3]),
+        "{not json",
+        "[" * 50_000 + "]" * 50_000,
+        json.dumps({"id": "too_long", "text": "a" * 1_000_001}),
+    ]
+    path = tmp_path / "batch.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["annotate", str(path), "--rules-only"])
+    assert result.exit_code == 0, result.output
+    documents = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(documents) == len(lines)
+    assert [bool(d["errors"]) for d in documents] == [False, False, True, True, True, True, True, True]
+    assert documents[1]["constraints"][0]["upper"] == {"value": 1.5, "inclusive": True}
+    assert "nested too deeply" in documents[6]["errors"][0]
+    assert "[E007]" in documents[7]["errors"][0] and "1,000,000" in documents[7]["errors"][0]
+
+
+@pytest.mark.parametrize("make_args,message", [
+    (lambda tmp: ["--output", str(tmp)], "is a directory"),
+    (lambda tmp: ["--output", str(tmp / "missing" / "out.jsonl")], "does not exist"),
+    (lambda tmp: ["--model", str(tmp / "no_model")], "cannot load the pipeline"),
+])
+def test_hostile_unusable_arguments_exit_2_with_one_line(tmp_path, make_args, message):
+    text = tmp_path / "a.txt"
+    text.write_text("Age ≥ 18 years", encoding="utf-8")
+    result = runner.invoke(app, ["annotate", str(text), "--rules-only", *make_args(tmp_path)])
+    assert result.exit_code == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]  # nothing half-written
+
+
+def test_hostile_time_budget_stops_one_document_and_goes_on(rules, monkeypatch):
+    import criteria_nlp.pipeline.quantities as quantities
+
+    slow_text = "SLOW platelets ≥ 100"
+    original = quantities.QuantityFinder.match
+
+    def stalls_on_marker(self, doc):
+        while "SLOW" in doc.text:  # a step that never ends on this document
+            pass
+        return original(self, doc)
+
+    monkeypatch.setattr(quantities.QuantityFinder, "match", stalls_on_marker)
+    items = [("a", "Age ≥ 18 years"), ("b", slow_text), ("c", "BMI < 30 kg/m2")]
+    documents = list(criteria_nlp.annotate_texts(items, nlp=rules, time_budget=0.5))
+    assert [d.id for d in documents] == ["a", "b", "c"]
+    assert documents[1].errors == ["[E008] stopped after the time budget of 0.5 s"]
+    assert documents[0].constraints[0].lower.value == 18 and documents[2].constraints[0].upper.value == 30
+
+
+def test_hostile_long_document_runs_alone_with_recognizer_in_pieces(nlp):
+    from criteria_nlp.batch import LONG_DOCUMENT
+
+    seed = (Path(__file__).resolve().parents[1] / "corpus" / "seeds" / "NCT07193810.txt").read_text(encoding="utf-8")
+    copies = LONG_DOCUMENT // len(seed) + 2
+    text = "\n".join([seed] * copies)
+    single = criteria_nlp.annotate(seed, nlp=nlp)
+    document = criteria_nlp.annotate(text, nlp=nlp)
+    assert len(text) > LONG_DOCUMENT and not document.errors
+    assert len(document.constraints) == copies * len(single.constraints)
+    assert [(c.text, c.lower, c.upper) for c in document.constraints[-len(single.constraints):]] == \
+        [(c.text, c.lower, c.upper) for c in single.constraints]
+    assert len(document.entities) > copies * len(single.entities) * 0.9  # the recognizer ran on every piece
+    for span in _spans(document):
+        assert text[span.start:span.end] == span.text
+
+
+def test_hostile_context_cue_limit_is_reported(rules):
+    text = "Age ≥ 18 years\n" + "no " * 100 + "platelets < 100"
+    document = criteria_nlp.annotate(text, nlp=rules)
+    assert any(e.startswith("[W002]") and "100 ConText cues" in e for e in document.errors)
+    assert document.constraints[0].lower.value == 18
+
+
+def test_hostile_abbreviation_brackets_as_scispacy_finds_them(rules, corpora):
+    """The linear bracket finder gives scispaCy's matcher output (after its 8-token filter)."""
+    from scispacy.abbreviation import AbbreviationDetector
+
+    from criteria_nlp.pipeline.abbreviations import _bracketed
+
+    detector = AbbreviationDetector(rules, name="test_scispacy")
+    texts = [p.read_text(encoding="utf-8") for p in sorted((corpora / "ctgov-raw").glob("*.txt"))[:150]]
+    for doc in rules.pipe(texts):
+        expected = [(s + 1, e - 1) for _, s, e in detector.matcher(doc) if e - s - 2 <= 8]
+        assert [(s, e) for _, s, e in _bracketed(doc)] == expected
+
+
+_PHRASE_PIECES = ["less", "than", "not", "more", "at", "least", "greater", "or", "equal", "to",
+                  "≥", "<", ">", "=", "score", "of", "grade", "ECOG", ":", "(", " ", "  ", "\n", "-", "x", "1"]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(_PHRASE_PIECES), max_size=14), st.integers(0, 40))
+def test_hostile_end_anchored_matches_the_regex_it_replaces(pieces, back):
+    """EndAnchored finds what `re.search(phrases + gap + "$")` finds, at one position."""
+    text = " ".join(pieces)
+    lex = get_lexicon()
+    hi = len(text)
+    lo = max(0, hi - back)
+    for phrases, gap, gap_reversed in [
+        (lex.comparators_before, r"\s*", r"\s*"),
+        (lex.data["scale_words"], r"[\s:(\[\]]*(?:of\s+)?", r"(?:\s+fo)?[\s:(\[\]]*"),
+        (lex.data["scale_bare_words"], r"\s*(?:of\s+|:\s*|=\s*)?", r"(?:\s+fo|\s*:|\s*=)?\s*"),
+    ]:
+        old = re.compile(phrase_alternation(phrases) + gap + "$", re.IGNORECASE).search(text, lo, hi)
+        new = EndAnchored(phrases, re.IGNORECASE, gap_reversed=gap_reversed).search(text, lo, hi)
+        assert (old and (old.start(), old.group())) == (new and (new.start(), new.group()))
+
+
+@settings(max_examples=60)
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=400)
+       | st.lists(st.sampled_from(["≥", "<", "-", "1-", "12", "platelets >= 100 ", "(", ")", "\n",
+                                   "$\\geq 7$", " mg/dL", "× ULN", "within 4 weeks", "no ", "\r\n"]),
+                  max_size=80).map("".join))
+def test_hostile_property_any_text_annotates_and_maps_back(rules, text):
+    document = criteria_nlp.annotate(text, nlp=rules)
+    assert document.text == text
+    for span in _spans(document):
+        assert text[span.start:span.end] == span.text
+    for constraint in document.constraints:
+        if constraint.lower is not None and constraint.upper is not None:
+            assert constraint.lower.value <= constraint.upper.value
+    jsonschema.validate(json.loads(document.to_json()), SCHEMA)
+
+
+@settings(max_examples=100)
+@given(st.lists(st.sampled_from(["≥", "<", "a", "1", "-", " ", "\n", "x" * 300, "≥" * 300]), max_size=40).map("".join))
+def test_hostile_tokenizer_keeps_the_text_of_long_runs(rules, text):
+    from criteria_nlp.normalize import normalize
+    from criteria_nlp.pipeline.tokenizer import LONG_RUN
+
+    doc = rules.make_doc(text)
+    assert doc.text == normalize(text).text
+    assert all(len(token) <= LONG_RUN for token in doc)
