@@ -6,6 +6,7 @@ output models) and the library's inputs (`io`) and outputs (`build`, `schemas`).
 from __future__ import annotations
 
 import multiprocessing
+import re
 from itertools import islice
 from typing import Dict, Iterable, Iterator, List, Optional, Union
 
@@ -21,8 +22,10 @@ from .pipeline.loading import MAX_LENGTH, default_pipeline
 from .schemas import Document
 from .timing import TIME_BUDGET, TimeBudgetExceeded, time_limit
 
-#: Documents longer than this (characters) run alone, their recognizer in pieces.
-LONG_DOCUMENT = 20_000
+#: Documents of more tokens than this (counted roughly: words and symbols) run alone, their
+#: recognizer in pieces; the longest eligibility text of the corpora has about 1,300.
+LONG_DOCUMENT = 4_000
+_TOKENISH = re.compile(r"\w+|[^\w\s]")
 
 
 def _set_error_handler(nlp: Language) -> None:
@@ -49,8 +52,8 @@ def pipe_records(records: Iterable[Record], *, nlp: Optional[Language] = None,
 
     Read errors, empty and oversized texts, component failures and documents over the time
     budget become `Document.errors`; every record yields exactly one Document, and memory
-    stays flat as the input grows. Documents longer than `LONG_DOCUMENT` characters run
-    alone, their recognizer in pieces (`pipeline.chunked`).
+    stays flat as the input grows. Documents of more than `LONG_DOCUMENT` tokens run alone,
+    their recognizer in pieces (`pipeline.chunked`).
 
     time_budget (float or None): seconds one document (or one batch step) may take before
         it is stopped with an error; None for no limit. Needs the main thread (SIGALRM).
@@ -70,7 +73,7 @@ def _annotate(nlp: Language, batch: List[Record], time_budget: Optional[float]) 
     """One batch: its short texts through one `nlp.pipe` within the time budget; long ones,
     and all of them when the batch fails or runs over, alone."""
     short = [i for i, record in enumerate(batch)
-             if _problem(record) is None and len(record.text) <= LONG_DOCUMENT]
+             if _problem(record) is None and not _is_long(record.text)]
     docs: Dict[int, Doc] = {}
     if short:
         try:
@@ -117,11 +120,18 @@ def _alone(nlp: Language, record: Record, time_budget: Optional[float]) -> Union
         return None
     try:
         with time_limit(time_budget):
-            if len(record.text) > LONG_DOCUMENT:
+            if _is_long(record.text):
                 return run_chunked(nlp, record.text)
             return nlp(record.text)
     except (Exception, TimeBudgetExceeded) as err:  # noqa: BLE001 - reported on the record's own line
         return err
+
+
+def _is_long(text: str) -> bool:
+    """Whether `text` has more than `LONG_DOCUMENT` tokens, roughly: `≥≥≥` is three."""
+    if len(text) <= LONG_DOCUMENT:
+        return False
+    return len(text) > 20 * LONG_DOCUMENT or len(_TOKENISH.findall(text)) > LONG_DOCUMENT
 
 
 def _problem(record: Record) -> Optional[str]:

@@ -34,6 +34,10 @@ _NUMBER_RE = re.compile(
     r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+(?:,\d{1,2}(?![\d,]))?|(?=\.\d))"
     r"(?:\.\d+)?(?![\d])(?!(?:st|nd|rd|th)\b)(?!\.\d)"
 )
+_PAREN_DIGITS_RE = re.compile(r"\(\s*(\d+)\s*\)$")  # `three (3)`
+_THOUSANDS_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # `1,000`
+_DECIMAL_COMMA_RE = re.compile(r"\d+,\d{1,2}")  # `2,5`
+_LETTER_RE = re.compile(r"[^\W\d_]")
 _WORD_DASH_RE = re.compile(r"([A-Za-z]+)-$")
 _TITER_RE = re.compile(r"\s*:\s*(\d+)")
 _RATIO_RE = re.compile(r"/(\d+(?:\.\d+)?)(?![\d.,^])")
@@ -125,15 +129,15 @@ def parse_number(text: str, lexicon: Optional[Lexicon] = None) -> Optional[float
     `three (3)` -> 3. RETURNS (float or None): None when the text is no number."""
     lexicon = lexicon or get_lexicon()
     text = text.strip()
-    paren = re.search(r"\(\s*(\d+)\s*\)$", text)
+    paren = _PAREN_DIGITS_RE.search(text) if text.endswith(")") else None
     if paren:
         return float(paren.group(1))
     word = " ".join(text.lower().split())
     if word in lexicon.number_words:
         return lexicon.number_words[word]
-    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", text):
+    if _THOUSANDS_RE.fullmatch(text):
         return _finite(text.replace(",", ""))
-    if re.fullmatch(r"\d+,\d{1,2}", text):
+    if _DECIMAL_COMMA_RE.fullmatch(text):
         return _finite(text.replace(",", "."))
     return _finite(text)
 
@@ -395,7 +399,8 @@ class QuantityParser:
         cut = max(window.rfind(";"), window.rfind(". "), window.rfind("\n"))
         if cut >= 0:
             window = window[cut + 1:]
-        return bool(self.lex.age_before_re.search(window))
+        # every age word has letters: most windows before a number in a list have none
+        return bool(_LETTER_RE.search(window)) and bool(self.lex.age_before_re.search(window))
 
     # -- building the record -----------------------------------------------------------------
 

@@ -142,11 +142,11 @@ def test_hostile_long_document_runs_alone_with_recognizer_in_pieces(nlp):
     from criteria_nlp.batch import LONG_DOCUMENT
 
     seed = (Path(__file__).resolve().parents[1] / "corpus" / "seeds" / "NCT07193810.txt").read_text(encoding="utf-8")
-    copies = LONG_DOCUMENT // len(seed) + 2
+    copies = LONG_DOCUMENT // len(seed.split()) + 2
     text = "\n".join([seed] * copies)
     single = criteria_nlp.annotate(seed, nlp=nlp)
     document = criteria_nlp.annotate(text, nlp=nlp)
-    assert len(text) > LONG_DOCUMENT and not document.errors
+    assert len(text.split()) > LONG_DOCUMENT and not document.errors
     assert len(document.constraints) == copies * len(single.constraints)
     assert [(c.text, c.lower, c.upper) for c in document.constraints[-len(single.constraints):]] == \
         [(c.text, c.lower, c.upper) for c in single.constraints]

@@ -5,12 +5,14 @@ of 100,000 tokens took 1.9 GB. Every other component keeps little per token. For
 document the recognizer (`tok2vec` + `ner`) therefore reads the Doc in pieces of at most
 `max_tokens` tokens, cut after line ends where it can (the recognizer was trained on whole
 documents whose entities never cross a line end), and its entities are set on the whole Doc;
-the other components run on the whole Doc as usual.
+the other components run on the whole Doc as usual. A piece without a letter or a digit is
+not read at all.
 
-    >>> doc = run_chunked(nlp, very_long_text, max_tokens=1000)
+    >>> doc = run_chunked(nlp, very_long_text, max_tokens=500)
 """
 from __future__ import annotations
 
+import re
 from itertools import islice
 from typing import Iterator, List, Tuple
 
@@ -18,15 +20,17 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ._docs import tokens_of
-
 from .loading import RECOGNIZER_PIPES
 
+_WORDLIKE = re.compile(r"\w")
 
-def run_chunked(nlp: Language, text: str, *, max_tokens: int = 1000) -> Doc:
+
+def run_chunked(nlp: Language, text: str, *, max_tokens: int = 500) -> Doc:
     """Annotate `text` with `nlp`, its recognizer run in pieces of at most `max_tokens` tokens.
 
     RETURNS (Doc): the annotated Doc, as `nlp(text)` gives it up to the recognizer's view of
-        the few tokens around each cut.
+        the few tokens around each cut. A component that fails goes to its error handler,
+        as in `nlp(text)`.
     """
     doc = nlp.make_doc(text)
     recognized = False
@@ -36,7 +40,13 @@ def run_chunked(nlp: Language, text: str, *, max_tokens: int = 1000) -> Doc:
                 _recognize(nlp, doc, max_tokens)
                 recognized = True
             continue
-        doc = proc(doc)
+        try:
+            doc = proc(doc)
+        except Exception as err:  # noqa: BLE001 - as Language.__call__ does
+            handler = getattr(proc, "get_error_handler", None)
+            if handler is None:
+                raise
+            handler()(name, proc, [doc], err)
     return doc
 
 
@@ -45,6 +55,8 @@ def _recognize(nlp: Language, doc: Doc, max_tokens: int, group: int = 8) -> None
     pieces = iter(_pieces(doc, max_tokens))
     ents: List[Span] = []
     for batch in iter(lambda: list(islice(pieces, group)), []):  # a few pieces at a time
+        # a piece without a letter or digit (a rule of dashes, a run of symbols) holds no entity
+        batch = [(start, end) for start, end in batch if _WORDLIKE.search(doc[start:end].text)]
         subdocs = [tokens_of(doc[start:end]) for start, end in batch]
         for pipe in pipes:
             subdocs = list(pipe.pipe(subdocs, batch_size=group))
