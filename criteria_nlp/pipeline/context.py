@@ -139,10 +139,11 @@ class ContextFlags(RuleDataMixin):
             if k not in in_scope:
                 continue
             if len(members) > self.max_cues:
+                end = doc[starts[k + 1] - 1] if k + 1 < len(starts) else doc[-1]
                 extensions.get_doc_errors(doc).append(
-                    f"[W002] criterion at characters {doc[starts[k]].idx}-: {len(members)} "
-                    f"ConText cues, over the limit of {self.max_cues}; its targets have no "
-                    "negated/hypothetical/historical flags")
+                    f"[W002] criterion at characters {doc[starts[k]].idx}-{end.idx + len(end)}: "
+                    f"{len(members)} ConText cues, over the limit of {self.max_cues}; its "
+                    "targets have no negated/hypothetical/historical flags")
                 continue
             graph = ConTextGraph(prune_on_modifier_overlap=False)
             graph.targets = [targets[i] for i in in_scope[k]]
