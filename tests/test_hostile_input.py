@@ -81,6 +81,22 @@ def test_hostile_directory_one_valid_line_per_record(tmp_path, corpora):
     assert not list(out.parent.glob(".*.part"))
 
 
+def test_hostile_library_reads_and_annotates_every_record(tmp_path, rules):
+    from criteria_nlp.io import read_inputs
+
+    expected = _hostile_files(tmp_path)
+    documents = list(criteria_nlp.annotate_records(read_inputs([str(tmp_path)]), nlp=rules))
+    assert [d.id for d in documents] == [  # one per file, in file-name order; no gold file
+        "binary", "blank", "comparators", "empty", "invalid_utf8", "malformed", "mixed_endings",
+        "nested", "NCT00000001", "rtl_emoji", "wrong_type"]
+    errors = {d.id: d.errors for d in documents}
+    assert any("nested too deeply" in e for e in errors["nested"])
+    assert errors["mixed_endings"] == [] and errors["rtl_emoji"] == []
+    mixed = next(d for d in documents if d.id == "mixed_endings")
+    assert [(c.text, c.lower and c.lower.value, c.upper and c.upper.value) for c in mixed.constraints] == [
+        (">= 18", 18.0, None), ("< 7%", None, 7.0), ("18-30 kg/m2", 18.0, 30.0)]
+
+
 def test_hostile_jsonl_every_line_is_a_record(tmp_path):
     lines = [
         json.dumps({"id": "ok", "text": "Platelets ≥ 100 ×10^9/L"}),
