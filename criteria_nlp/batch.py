@@ -25,6 +25,9 @@ from .timing import TIME_BUDGET, TimeBudgetExceeded, time_limit
 #: Documents of more tokens than this (counted roughly: words and symbols) run alone, their
 #: recognizer in pieces; the longest eligibility text of the corpora has about 1,300.
 LONG_DOCUMENT = 4_000
+#: Documents of more tokens than this are refused: memory grows with tokens (a run of
+#: symbols is a token per character), and 1,000,000 characters of criteria have 175,000.
+MAX_TOKENS = 200_000
 _TOKENISH = re.compile(r"\w+|[^\w\s]")
 
 
@@ -127,11 +130,19 @@ def _alone(nlp: Language, record: Record, time_budget: Optional[float]) -> Union
         return err
 
 
+def _rough_tokens(text: str, stop: int) -> int:
+    """Words and symbols in `text` (about spaCy's token count; `≥≥≥` is three), counted up
+    to `stop`."""
+    n = 0
+    for n, _ in enumerate(_TOKENISH.finditer(text), 1):
+        if n >= stop:
+            break
+    return n
+
+
 def _is_long(text: str) -> bool:
-    """Whether `text` has more than `LONG_DOCUMENT` tokens, roughly: `≥≥≥` is three."""
-    if len(text) <= LONG_DOCUMENT:
-        return False
-    return len(text) > 20 * LONG_DOCUMENT or len(_TOKENISH.findall(text)) > LONG_DOCUMENT
+    """Whether `text` has more than `LONG_DOCUMENT` tokens, roughly."""
+    return len(text) > LONG_DOCUMENT and _rough_tokens(text, LONG_DOCUMENT + 1) > LONG_DOCUMENT
 
 
 def _problem(record: Record) -> Optional[str]:
@@ -144,6 +155,9 @@ def _problem(record: Record) -> Optional[str]:
     if len(record.text) > MAX_LENGTH:
         return (f"[E007] text of {len(record.text):,} characters is over the limit of "
                 f"{MAX_LENGTH:,}; no eligibility text is that long: split it")
+    if len(record.text) > MAX_TOKENS and _rough_tokens(record.text, MAX_TOKENS + 1) > MAX_TOKENS:
+        return (f"[E007] text of over {MAX_TOKENS:,} tokens (words and symbols) is over the "
+                "limit; no eligibility text is that long: split it")
     return None
 
 

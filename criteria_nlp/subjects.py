@@ -161,11 +161,15 @@ class SubjectFinder:
 
     def _right(self, text: str, end: int, hi: int) -> Optional[Tuple[int, int]]:
         picked: List[Tuple[int, int, str]] = []
+        skipped = 0
         for m in _TOKEN_RE.finditer(text, end, hi):
             tok = m.group()
             low = tok.lower()
             if not picked and low in self.right_skip:
-                continue  # `at least one positive myositis-specific autoantibody`
+                skipped += 1  # `at least one positive myositis-specific autoantibody`
+                if skipped > self.max_tokens:  # a run of such words has no subject after it
+                    return None
+                continue
             if picked and _ABBREVIATION_RE.match(tok):
                 picked.append((m.start(), m.end(), tok))
                 break

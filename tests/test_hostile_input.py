@@ -238,3 +238,16 @@ def test_hostile_tokenizer_keeps_the_text_of_long_runs(rules, text):
     doc = rules.make_doc(text)
     assert doc.text == normalize(text).text
     assert all(len(token) <= LONG_RUN for token in doc)
+
+
+@pytest.mark.parametrize("text,first,last", [
+    ("positive " * 6 + "HIV", "HIV", "HIV"),
+    # a longer run of words skipped before a subject ends the search: no subject after it
+    ("positive " * 8 + "HIV", None, "HIV"),
+])
+def test_hostile_subject_search_right_skips_a_bounded_run(rules, text, first, last):
+    document = criteria_nlp.annotate(text, nlp=rules)
+    subjects = [e.subject.text if e.subject else None for e in document.entities if e.label == "Value"]
+    assert subjects[0] == first and subjects[-1] == last
+    skipped = criteria_nlp.annotate("at least one positive myositis-specific autoantibody", nlp=rules)
+    assert skipped.constraints[0].subject.text == "myositis-specific autoantibody"

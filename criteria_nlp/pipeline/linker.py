@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
@@ -182,21 +182,27 @@ class SubjectLinker(RuleDataMixin):
                 if span is not None:
                     spans.append(span)
         values = doc._.criteria_values or []
+        after_value: Dict[int, int] = {}  # criterion -> end of its last value read so far
         for value in values:
             lo, hi = bounds[value["criterion"]] if value["criterion"] < len(bounds) else (0, len(text))
+            lo = max(lo, after_value.get(value["criterion"], lo))  # as for thresholds: its own stretch
             value["subject"] = self._value_subject(text, value["start"], value["end"], entities, lo, hi)
+            after_value[value["criterion"]] = value["end"]
         # recognised Values that are no threshold (`sero-positive`, `> twice the normal range`);
         # one that holds a qualitative value of the rules falls back to that value's subject
         thresholds = _Spans(sorted((r["start"], r["end"], "") for r in records))
         qualitative = _Spans(sorted((v["start"], v["end"], "") for v in values))
         value_subjects = {(v["start"], v["end"]): v["subject"] for v in values}
         starts = [b[0] for b in bounds]
+        after_entity: Dict[int, int] = {}  # criterion -> end of its last Value entity read so far
         for ent in doc.ents:
             if ent.label_ != "Value" or thresholds.overlaps(ent.start_char, ent.end_char):
                 continue
             i = max(bisect_right(starts, ent.start_char) - 1, 0)
             lo, hi = bounds[i] if bounds else (0, len(text))
+            lo = max(lo, after_entity.get(i, lo))
             subject = self._value_subject(text, ent.start_char, ent.end_char, entities, lo, hi)
+            after_entity[i] = ent.end_char
             inner = (value_subjects[qualitative[j][:2]] for j in qualitative.inside(ent.start_char, ent.end_char))
             ent._.criteria_subject = subject or next((s for s in inner if s is not None), None)
         for subject in [v["subject"] for v in values] + [e._.criteria_subject for e in doc.ents]:
