@@ -22,6 +22,7 @@ Subject = Tuple[int, int, str]  # start, end, label
 _TOKEN_RE = re.compile(r"\([^()\n]{0,200}\)|\[[^\[\]\n]{0,200}\]|[A-Za-z0-9µ][\w/'+-]*[\w+]|[A-Za-z0-9µ]|[^\w\s]")
 _PUNCT_STOP = set(",;:()[]{}.!?\"'•*")
 _BULLETS = {"-", "–", "•", "*"}
+_JOINERS = {"/", "&"}  # join list members; never the first word of a subject
 _NUMERIC_RE = re.compile(r"^[\d.,]+$")
 _AGE_AFTER_RE = re.compile(r"\b(aged?|ages|old|years?-old|yo)\b", re.IGNORECASE)
 _AGE_COMPARATIVE_RE = re.compile(r"\b(older|younger)\b", re.IGNORECASE)
@@ -126,6 +127,8 @@ class SubjectFinder:
                 break
             picked.append(tokens[i])
             i -= 1
+        while picked and picked[-1][2] in _JOINERS:  # `/hepatitis B virus DNA`: a cut list
+            picked.pop()
         if not picked or all(t[2][0] in "([" for t in picked):
             return None
         picked.reverse()
@@ -165,6 +168,8 @@ class SubjectFinder:
         for m in _TOKEN_RE.finditer(text, end, hi):
             tok = m.group()
             low = tok.lower()
+            if not picked and tok in _JOINERS:
+                return None  # `HBsAg negative/HBcAb positive`: a list of values, subjects left
             if not picked and low in self.right_skip:
                 skipped += 1  # `at least one positive myositis-specific autoantibody`
                 if skipped > self.max_tokens:  # a run of such words has no subject after it

@@ -251,3 +251,16 @@ def test_hostile_subject_search_right_skips_a_bounded_run(rules, text, first, la
     assert subjects[0] == first and subjects[-1] == last
     skipped = criteria_nlp.annotate("at least one positive myositis-specific autoantibody", nlp=rules)
     assert skipped.constraints[0].subject.text == "myositis-specific autoantibody"
+
+
+@pytest.mark.parametrize("text,value,subject", [
+    # a value reads only the stretch after the value before it, no subject starts with `/`,
+    # and a value followed by `/` is one of a list whose subjects stand on their left
+    ("HBsAg negative/HBcAb positive/hepatitis B virus DNA negative", -1, "hepatitis B virus DNA"),
+    ("HBsAg negative/HBcAb positive/hepatitis B virus DNA negative", 1, "HBcAb"),
+    ("HBsAg negative/HBcAb positive/hepatitis B virus DNA negative", 0, "HBsAg"),
+])
+def test_hostile_value_subject_reads_its_own_stretch(rules, text, value, subject):
+    document = criteria_nlp.annotate(text, nlp=rules)
+    values = [e for e in document.entities if e.label == "Value"]
+    assert values[value].subject.text == subject
