@@ -5,8 +5,9 @@ of 100,000 tokens took 1.9 GB. Every other component keeps little per token. For
 document the recognizer (`tok2vec` + `ner`) therefore reads the Doc in pieces of at most
 `max_tokens` tokens, cut after line ends where it can (the recognizer was trained on whole
 documents whose entities never cross a line end), and its entities are set on the whole Doc;
-the other components run on the whole Doc as usual. A piece without a letter or a digit is
-not read at all.
+the other components run on the whole Doc as usual. A piece without a letter is not read
+at all: in a long document it is a run of numbers and symbols, whose thresholds the rules
+read.
 
     >>> doc = run_chunked(nlp, very_long_text, max_tokens=500)
 """
@@ -22,7 +23,7 @@ from spacy.tokens import Doc, Span
 from ._docs import tokens_of
 from .loading import RECOGNIZER_PIPES
 
-_WORDLIKE = re.compile(r"\w")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def run_chunked(nlp: Language, text: str, *, max_tokens: int = 500) -> Doc:
@@ -55,8 +56,9 @@ def _recognize(nlp: Language, doc: Doc, max_tokens: int, group: int = 8) -> None
     pieces = iter(_pieces(doc, max_tokens))
     ents: List[Span] = []
     for batch in iter(lambda: list(islice(pieces, group)), []):  # a few pieces at a time
-        # a piece without a letter or digit (a rule of dashes, a run of symbols) holds no entity
-        batch = [(start, end) for start, end in batch if _WORDLIKE.search(doc[start:end].text)]
+        # a piece of 500 tokens without a letter (a rule of dashes, a run of numbers and
+        # symbols) names nothing: the recognizer skips it; the rules still read its numbers
+        batch = [(start, end) for start, end in batch if _LETTER.search(doc[start:end].text)]
         subdocs = [tokens_of(doc[start:end]) for start, end in batch]
         for pipe in pipes:
             subdocs = list(pipe.pipe(subdocs, batch_size=group))

@@ -17,6 +17,7 @@ recognised entity in `doc.ents`, into `span._.criteria_context`.
 """
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections import defaultdict
 from typing import Dict, List, Set, Tuple
@@ -29,7 +30,7 @@ from medspacy.context import ConTextRule
 from medspacy.context.context import DEFAULT_ATTRIBUTES
 from medspacy.context.context_graph import ConTextGraph
 from medspacy.context.context_modifier import ConTextModifier
-from spacy.attrs import SENT_START
+from spacy.attrs import IDX, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -42,6 +43,7 @@ from .quantities import criterion_bounds
 logger.disable("medspacy")
 logger.disable("PyRuSH")
 
+_NEWLINE = re.compile("\n")
 #: ConText category -> flag name, from medspaCy's own attribute map (`is_negated` -> negated).
 FLAGS = {category: next(iter(attrs)).removeprefix("is_")
          for category, attrs in DEFAULT_ATTRIBUTES.items()}
@@ -155,17 +157,19 @@ class ContextFlags(RuleDataMixin):
         return edges
 
     def _scope_starts(self, doc: Doc) -> List[int]:
-        """Token index where each scope starts: each criterion, and each line."""
-        char_starts = sorted(start for start, _ in criterion_bounds(doc, self.criteria_key))
-        starts, j, previous_newline = [], 0, True
-        for token in doc:
-            while j < len(char_starts) and char_starts[j] < token.idx:
-                j += 1
-            at_criterion = j < len(char_starts) and char_starts[j] == token.idx
-            if previous_newline or at_criterion:
-                starts.append(token.i)
-            previous_newline = "\n" in token.text
-        return starts
+        """Token index where each scope starts: the first token, each criterion's first token,
+        and each token after one that holds a line end."""
+        if not len(doc):
+            return []
+        idx = doc.to_array(IDX).astype("int64")
+        char_starts = numpy.array([start for start, _ in criterion_bounds(doc, self.criteria_key)],
+                                  dtype="int64")
+        at = numpy.searchsorted(idx, char_starts)
+        at = at[(at < len(idx)) & (idx[numpy.minimum(at, len(idx) - 1)] == char_starts)]
+        newlines = numpy.array([m.start() for m in _NEWLINE.finditer(doc.text)], dtype="int64")
+        after = numpy.searchsorted(idx, newlines, side="right")  # the token after the one holding it
+        starts = numpy.concatenate(([0], at, after[after < len(idx)]))
+        return numpy.unique(starts).tolist()
 
 
 def _sentence_flags(length: int, starts: List[int]) -> numpy.ndarray:
