@@ -347,13 +347,13 @@ class QuantityParser:
                     return None  # `hemoglobin (<10 and >16 g/dl)`: two thresholds, outside a range
                 return expr
             return None
-        if a.comp == "eq" and not b.comp and joiner in ("-", "to"):
-            a.comp = None  # `BMI = 18.5-29.9 kg/m2`: the range is the value
-        if a.comp or b.comp or a.reference or b.reference or a.titer or b.titer:
+        # `BMI = 18.5-29.9 kg/m2`: the range is the value, and `=` goes if the pair is a range
+        equals_range = a.comp == "eq" and not b.comp and joiner in ("-", "to")
+        if (a.comp and not equals_range) or b.comp or a.reference or b.reference or a.titer or b.titer:
             return None
         if a.unit is not None and b.unit is not None and a.unit.ucum != b.unit.ucum:
             return None
-        opener = a.opener_start is not None
+        opener = a.opener_start is not None or equals_range  # `= 8-15` opens a range as `between`
         if joiner in ("-", "~", "to", "through") or (opener and joiner in ("and", "-", "to")):
             pass
         elif joiner == "or" and self._scale_before(text, a):
@@ -368,6 +368,8 @@ class QuantityParser:
             return None  # 2007-2017
         if a.value > b.value:
             return None  # not a range: `12-6` is rare and `2-1` reads as a ratio
+        if equals_range:
+            a.comp = None
         return _Expr([a, b], lower=_bound(a.value, True), upper=_bound(b.value, True))
 
     def _is_alternative(self, text: str, a: _Num, b: _Num) -> bool:

@@ -47,6 +47,10 @@ def _b(value, inclusive):
         ("T-score ≤ -2.5 at the spine", "≤ -2.5", "numeric", None, _b(-2.5, True), None, None),
         ("weight over 50 kg", "over 50 kg", "numeric", _b(50, False), None, "kg", "kg"),
         ("glucose = 2 mmol/L", "= 2 mmol/L", "numeric", _b(2, True), _b(2, True), "mmol/L", "mmol/L"),
+        ("BMI = 18.5-29.9 kg/m2", "= 18.5-29.9 kg/m2", "numeric", _b(18.5, True), _b(29.9, True), "kg/m2", "kg/m2"),
+        ("MoCA total = 18-26 at screening", "= 18-26", "numeric", _b(18, True), _b(26, True), None, None),
+        # a pair that is no range keeps the comparator of its first number
+        ("glucose = 5 to 3 mmol/L", "= 5", "numeric", _b(5, True), _b(5, True), None, None),
         ("platelets ≥100,000/mm^3", "≥100,000/mm^3", "numeric", _b(100000, True), None, "/mm^3", "/mm3"),
     ],
 )
