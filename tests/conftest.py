@@ -35,3 +35,13 @@ def seeds_v2():
     if not path.is_dir():
         pytest.skip(f"seed study JSONs not found at {path}")
     return path
+
+
+def document_spans(document):
+    """Every span of a Document that carries offsets: criteria, entities, constraints and
+    their subjects (tests check `text[span.start:span.end] == span.text` on each)."""
+    for key in ("criteria", "entities", "constraints"):
+        for span in getattr(document, key):
+            yield span
+            if key == "constraints" and span.subject is not None:
+                yield span.subject

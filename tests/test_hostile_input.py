@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import criteria_nlp
+from conftest import document_spans
 from criteria_nlp.cli import app
 from criteria_nlp.lexicon import EndAnchored, get_lexicon, phrase_alternation
 
@@ -23,14 +24,6 @@ SCHEMA = json.loads((Path(criteria_nlp.__file__).parent / "schema" / "document.s
 @pytest.fixture(scope="module")
 def rules():
     return criteria_nlp.load(entities=False)
-
-
-def _spans(document):
-    for key in ("criteria", "entities", "constraints"):
-        for span in getattr(document, key):
-            yield span
-            if key == "constraints" and span.subject is not None:
-                yield span.subject
 
 
 def _hostile_files(folder: Path) -> dict:
@@ -167,7 +160,7 @@ def test_hostile_long_document_runs_alone_with_recognizer_in_pieces(nlp):
     assert [(c.text, c.lower, c.upper) for c in document.constraints[-len(single.constraints):]] == \
         [(c.text, c.lower, c.upper) for c in single.constraints]
     assert len(document.entities) > copies * len(single.entities) * 0.9  # the recognizer ran on every piece
-    for span in _spans(document):
+    for span in document_spans(document):
         assert text[span.start:span.end] == span.text
 
 
@@ -221,7 +214,7 @@ def test_hostile_end_anchored_matches_the_regex_it_replaces(pieces, back):
 def test_hostile_property_any_text_annotates_and_maps_back(rules, text):
     document = criteria_nlp.annotate(text, nlp=rules)
     assert document.text == text
-    for span in _spans(document):
+    for span in document_spans(document):
         assert text[span.start:span.end] == span.text
     for constraint in document.constraints:
         if constraint.lower is not None and constraint.upper is not None:

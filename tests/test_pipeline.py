@@ -9,6 +9,7 @@ import spacy
 from spacy.tokens import DocBin
 
 import criteria_nlp
+from conftest import document_spans
 from criteria_nlp.io import Record, read_inputs
 from criteria_nlp.schemas import document_json_schema
 
@@ -16,14 +17,6 @@ SCHEMA_FILE = Path(criteria_nlp.__file__).parent / "schema" / "document.schema.j
 PIPE_NAMES = ["criteria_segmenter", "tok2vec", "ner", "criteria_abbreviations", "criteria_quantities",
               "criteria_linker", "criteria_context"]
 RULES_PIPE_NAMES = [name for name in PIPE_NAMES if name not in ("tok2vec", "ner")]
-
-
-def _spans(document):
-    for key in ("criteria", "entities", "constraints"):
-        for span in getattr(document, key):
-            yield span
-            if key == "constraints" and span.subject is not None:
-                yield span.subject
 
 
 def test_pipeline_components(nlp):
@@ -45,7 +38,7 @@ def test_pipeline_ctgov_raw_every_span_maps_back(nlp, corpora):
     n_constraints = 0
     for document in criteria_nlp.annotate_records(records, nlp=nlp):
         assert not document.errors, (document.id, document.errors)
-        for span in _spans(document):
+        for span in document_spans(document):
             assert document.text[span.start:span.end] == span.text, (document.id, span)
         n_constraints += len(document.constraints)
     assert n_constraints > 2500
@@ -113,7 +106,7 @@ def test_pipeline_empty_text_gets_an_error_line(nlp, text, reason):
 def test_pipeline_odd_input_never_crashes_and_maps_back(nlp, text):
     document = criteria_nlp.annotate(text, nlp=nlp)
     assert document.text == text
-    for span in _spans(document):
+    for span in document_spans(document):
         assert text[span.start:span.end] == span.text
 
 
