@@ -124,32 +124,33 @@ class ContextFlags(RuleDataMixin):
     def _edges(self, doc: Doc, targets: List[Span], starts: List[int]) -> List[Tuple[int, str]]:
         """(target index, ConText category) for every modifier that modifies a target,
         ConText's graph run once per scope (`starts`: token index of each scope's start)."""
-        modifiers: Dict[int, List[ConTextModifier]] = defaultdict(list)
+        cues: Dict[int, List[Tuple[int, int, int]]] = defaultdict(list)  # scope -> its matches
         for match_id, start, end in self.matcher(doc):
-            rule = self.matcher.rule_map[self.nlp.vocab[match_id].text]
-            k = bisect_right(starts, start) - 1
-            scope_end = starts[k + 1] if k + 1 < len(starts) else len(doc)
-            modifiers[k].append(ConTextModifier(rule, start, end, None,
-                                                *_scope(rule, start, end, starts[k], scope_end)))
+            cues[bisect_right(starts, start) - 1].append((match_id, start, end))
         in_scope: Dict[int, List[int]] = defaultdict(list)
         for i, target in enumerate(targets):
             for k in range(bisect_right(starts, target.start) - 1,
                            bisect_right(starts, max(target.end - 1, target.start))):
                 in_scope[k].append(i)
         edges: List[Tuple[int, str]] = []
-        for k, members in modifiers.items():
+        for k, matches in cues.items():
             if k not in in_scope:
                 continue
-            if len(members) > self.max_cues:
-                end = doc[starts[k + 1] - 1] if k + 1 < len(starts) else doc[-1]
+            scope_end = starts[k + 1] if k + 1 < len(starts) else len(doc)
+            if len(matches) > self.max_cues:
+                last = doc[scope_end - 1]
                 extensions.get_doc_errors(doc).append(
-                    f"[W002] criterion at characters {doc[starts[k]].idx}-{end.idx + len(end)}: "
-                    f"{len(members)} ConText cues, over the limit of {self.max_cues}; its "
+                    f"[W002] criterion at characters {doc[starts[k]].idx}-{last.idx + len(last)}: "
+                    f"{len(matches)} ConText cues, over the limit of {self.max_cues}; its "
                     "targets have no negated/hypothetical/historical flags")
                 continue
             graph = ConTextGraph(prune_on_modifier_overlap=False)
             graph.targets = [targets[i] for i in in_scope[k]]
-            graph.modifiers = members
+            graph.modifiers = []
+            for match_id, start, end in matches:
+                rule = self.matcher.rule_map[self.nlp.vocab[match_id].text]
+                graph.modifiers.append(ConTextModifier(
+                    rule, start, end, None, *_scope(rule, start, end, starts[k], scope_end)))
             graph.update_scopes()
             graph.apply_modifiers()
             index = {id(targets[i]): i for i in in_scope[k]}
