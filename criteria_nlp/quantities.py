@@ -37,6 +37,8 @@ _NUMBER_RE = re.compile(
 _PAREN_DIGITS_RE = re.compile(r"\(\s*(\d+)\s*\)$")  # `three (3)`
 _THOUSANDS_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # `1,000`
 _DECIMAL_COMMA_RE = re.compile(r"\d+,\d{1,2}")  # `2,5`
+_NEXT_WORD_RE = re.compile(r"\s*([A-Za-z][\w/-]*)")
+_OF_WHAT_RE = re.compile(r"\s*of\s+(?:the\s+)?(?:following|these|those|\w+)")  # `≥3 of the following`
 _LETTER_RE = re.compile(r"[^\W\d_]")
 _WORD_DASH_RE = re.compile(r"([A-Za-z]+)-$")
 _TITER_RE = re.compile(r"\s*:\s*(\d+)")
@@ -539,12 +541,12 @@ class QuantityParser:
             return False
         if expr.nums[0].on_scale or self._scale_before(text, expr.nums[0]):
             return False
-        m = re.match(r"\s*([A-Za-z][\w/-]*)", text[expr.end:])
+        m = _NEXT_WORD_RE.match(text, expr.end)  # at a position: no copy of the text's rest
         if not m:
             return False
         word = m.group(1).lower()
         if word == "of":
-            return bool(re.match(r"\s*of\s+(?:the\s+)?(?:following|these|those|\w+)", text[expr.end:]))
+            return bool(_OF_WHAT_RE.match(text, expr.end))
         return word not in self.lex.count_stop_words
 
     def _anchor(self, text: str, end: int) -> Optional[str]:

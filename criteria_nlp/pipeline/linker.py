@@ -136,7 +136,7 @@ _AFTER_ASIDE_RE = re.compile(r"[^()\[\]]*[)\]]\s*(?:$|[,;.:]|and\b|or\b|\(|\[)",
 def _aside_closes_phrase(text: str, pos: int, hi: int) -> bool:
     """Whether the bracket open at `pos` closes a phrase (`strength (<26 kg)`, then `,`/end)
     rather than sitting inside one (`transient (≤24 h) Grade ≤3 reactions`)."""
-    return bool(_AFTER_ASIDE_RE.match(text[pos:hi]))
+    return bool(_AFTER_ASIDE_RE.match(text, pos, hi))  # at a position: no copy of the rest
 
 
 class SubjectLinker(RuleDataMixin):
