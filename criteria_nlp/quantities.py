@@ -74,8 +74,12 @@ class _Num:
 
     @property
     def left(self) -> int:
-        starts = [self.start, self.comp_start, self.temporal_start, self.opener_start]
-        return min(s for s in starts if s is not None)
+        """Where the number's cues start: comparator, temporal word or range opener."""
+        left = self.start
+        for start in (self.comp_start, self.temporal_start, self.opener_start):
+            if start is not None and start < left:
+                left = start
+        return left
 
     @property
     def op(self) -> Optional[str]:
