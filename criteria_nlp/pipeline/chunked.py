@@ -54,11 +54,13 @@ def run_chunked(nlp: Language, text: str, *, max_tokens: int = 500) -> Doc:
 def _recognize(nlp: Language, doc: Doc, max_tokens: int, group: int = 8) -> None:
     pipes = [nlp.get_pipe(name) for name in RECOGNIZER_PIPES if name in nlp.pipe_names]
     pieces = iter(_pieces(doc, max_tokens))
+    text = doc.text  # built from the tokens on every access, and Span.text reads it whole
     ents: List[Span] = []
     for batch in iter(lambda: list(islice(pieces, group)), []):  # a few pieces at a time
         # a piece of 500 tokens without a letter (a rule of dashes, a run of numbers and
         # symbols) names nothing: the recognizer skips it; the rules still read its numbers
-        batch = [(start, end) for start, end in batch if _LETTER.search(doc[start:end].text)]
+        batch = [(start, end) for start, end in batch
+                 if _LETTER.search(text, doc[start].idx, doc[end - 1].idx + len(doc[end - 1]))]
         subdocs = [tokens_of(doc[start:end]) for start, end in batch]
         for pipe in pipes:
             subdocs = list(pipe.pipe(subdocs, batch_size=group))

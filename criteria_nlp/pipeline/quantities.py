@@ -9,7 +9,7 @@ every criterion found by the segmenter and stores the parsed records as plain di
 """
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
@@ -59,12 +59,12 @@ class QuantityFinder(RuleDataMixin):
         self.parser = QuantityParser(Lexicon(data), bare_units=self.bare_units)
 
     def __call__(self, doc: Doc) -> Doc:
-        self.set_annotations(doc, self.match(doc))
+        text = doc.text  # built from the tokens on every access: read it once
+        self.set_annotations(doc, self.match(doc, text))
         values = []
         by_criterion: dict = {}
         for record in doc._.criteria_quantities:
             by_criterion.setdefault(record["criterion"], []).append(record)
-        text = doc.text  # built from the tokens on every access: read it once
         for index, (start, end) in enumerate(criterion_bounds(doc, self.criteria_key)):
             for value in find_qualitative_values(text[start:end], by_criterion.get(index, []),
                                                  offset=start, lexicon=self.parser.lex):
@@ -75,9 +75,10 @@ class QuantityFinder(RuleDataMixin):
         doc._.criteria_values = [v for v, s in zip(values, spans) if s is not None]
         return doc
 
-    def match(self, doc: Doc) -> List[dict]:
+    def match(self, doc: Doc, text: Optional[str] = None) -> List[dict]:
+        """The threshold records of every criterion (`text`: `doc.text`, if already read)."""
         records: List[dict] = []
-        text = doc.text
+        text = doc.text if text is None else text
         for index, (start, end) in enumerate(criterion_bounds(doc, self.criteria_key)):
             base = len(records)
             for record in self.parser(text[start:end], offset=start):
