@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import stat
 import sys
 from enum import Enum
 from pathlib import Path
@@ -109,13 +110,19 @@ def _check_writable(output: Path) -> None:
 
 
 def _write_atomically(output: Path, write) -> None:
-    """Write through `.NAME.part` beside `output`, renamed over it at the end: a run that
-    fails (disk full, interrupted) leaves no partial output."""
-    part = output.with_name(f".{output.name}.part")
+    """Write a file through `.NAME.part` beside it, renamed over it at the end, so that a run
+    that fails (disk full, interrupted) leaves no partial output; a symlink is followed. A
+    path that is no regular file (`/dev/stdout`, a named pipe) is written to directly."""
+    if output.exists() and not stat.S_ISREG(output.stat().st_mode):
+        with output.open("w", encoding="utf-8") as handle:
+            write(handle)
+        return
+    target = Path(os.path.realpath(output))
+    part = target.with_name(f".{target.name}.part")
     try:
         with part.open("w", encoding="utf-8") as handle:
             write(handle)
-        os.replace(part, output)
+        os.replace(part, target)
     except BaseException as err:
         part.unlink(missing_ok=True)
         if isinstance(err, OSError):

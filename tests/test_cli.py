@@ -63,3 +63,13 @@ def test_cli_assemble_rules_only_loads_with_spacy(tmp_path):
     result = runner.invoke(app, ["assemble", str(tmp_path / "rules"), "--rules-only"])
     assert result.exit_code == 0, result.output
     assert "ner" not in spacy.load(tmp_path / "rules").pipe_names
+
+
+def test_cli_annotate_output_through_a_symlink_writes_its_target(tmp_path):
+    target = tmp_path / "real.jsonl"
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    result = runner.invoke(app, ["annotate", str(SEED), "--rules-only", "--output", str(link)])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and json.loads(target.read_text(encoding="utf-8"))["id"] == "NCT07193810"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.jsonl", "real.jsonl"]
