@@ -75,8 +75,9 @@ def pipe_records(records: Iterable[Record], *, nlp: Optional[Language] = None,
 def _annotate(nlp: Language, batch: List[Record], time_budget: Optional[float]) -> Iterator[Document]:
     """One batch: its short texts through one `nlp.pipe` within the time budget; long ones,
     and all of them when the batch fails or runs over, alone."""
-    short = [i for i, record in enumerate(batch)
-             if _problem(record) is None and not _is_long(record.text)]
+    problems = [_problem(record) for record in batch]
+    long = [problem is None and _is_long(record.text) for record, problem in zip(batch, problems)]
+    short = [i for i, problem in enumerate(problems) if problem is None and not long[i]]
     docs: Dict[int, Doc] = {}
     if short:
         try:
@@ -85,8 +86,10 @@ def _annotate(nlp: Language, batch: List[Record], time_budget: Optional[float]) 
                 docs = dict(zip(short, nlp.pipe(texts, batch_size=len(short))))
         except (Exception, TimeBudgetExceeded):  # noqa: BLE001 - the batch failed or ran over: each alone
             docs = {}
-    for i, record in enumerate(batch):
-        yield _to_document(record, docs[i] if i in docs else _alone(nlp, record, time_budget))
+    for i, (record, problem) in enumerate(zip(batch, problems)):
+        if problem is None and i not in docs:
+            docs[i] = _alone(nlp, record.text, long[i], time_budget)
+        yield _to_document(record, docs.get(i), problem)
 
 
 _WORKER_NLP: Optional[Language] = None
@@ -117,15 +120,13 @@ def _annotate_batch(batch: List[Record]) -> List[Document]:
                              time_budget=_WORKER_BUDGET))
 
 
-def _alone(nlp: Language, record: Record, time_budget: Optional[float]) -> Union[Doc, BaseException, None]:
-    """One record through the pipeline by itself, within the time budget."""
-    if _problem(record) is not None:
-        return None
+def _alone(nlp: Language, text: str, long: bool,
+           time_budget: Optional[float]) -> Union[Doc, BaseException]:
+    """One text through the pipeline by itself (a long one with the recognizer in pieces),
+    within the time budget."""
     try:
         with time_limit(time_budget):
-            if _is_long(record.text):
-                return run_chunked(nlp, record.text)
-            return nlp(record.text)
+            return run_chunked(nlp, text) if long else nlp(text)
     except (Exception, TimeBudgetExceeded) as err:  # noqa: BLE001 - reported on the record's own line
         return err
 
@@ -161,8 +162,9 @@ def _problem(record: Record) -> Optional[str]:
     return None
 
 
-def _to_document(record: Record, doc) -> Document:
-    problem = _problem(record)
+def _to_document(record: Record, doc: Union[Doc, BaseException, None],
+                 problem: Optional[str]) -> Document:
+    """The record's Document: its problem, its failure or its annotations, never nothing."""
     structured = None
     errors: List[str] = []
     try:
