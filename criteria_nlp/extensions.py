@@ -32,7 +32,7 @@ _TABLE: Dict[Tuple[type, str], Dict[str, Any]] = {
     # Doc: qualitative result values that are no threshold (`negative pregnancy test`), as
     # plain dicts {start, end, criterion, subject} in the order of doc.spans["values"].
     (Doc, "criteria_values"): {"default": None},
-    # Doc: abbreviations found by scispaCy's detector, as plain dicts {start, end,
+    # Doc: abbreviations (scispaCy's Schwartz & Hearst pairing), as plain dicts {start, end,
     # long_start, long_end}: char offsets of each short form and of its long form.
     (Doc, "criteria_abbreviations"): {"default": None},
     # Span in doc.ents: ConText's flags {negated, hypothetical, historical, family}, or None.

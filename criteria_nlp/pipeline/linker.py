@@ -171,9 +171,9 @@ class SubjectLinker(RuleDataMixin):
         spans: List[Span] = []
         for i, rec in enumerate(records):
             lo, hi = bounds[rec["criterion"]] if rec["criterion"] < len(bounds) else (0, len(text))
-            subject = self._subject(text, records, i, lo, hi)
+            left = _after_previous(records, i, lo)
+            subject = self._subject(text, records, i, lo, left, hi)
             if entities and rec["kind"] != "age" and (subject is None or "members" not in subject):
-                left = _after_previous(records, i, lo)
                 subject = self._entity_subject(text, subject, entities, rec, left) or subject
             rec["subject"] = subject
             if subject is not None:
@@ -232,14 +232,15 @@ class SubjectLinker(RuleDataMixin):
                 subject["members"] = refs
         return subject
 
-    def _subject(self, text: str, records: List[dict], i: int, lo: int, hi: int) -> Optional[dict]:
-        """The subject of records[i], looked for in its criterion text[lo:hi]."""
+    def _subject(self, text: str, records: List[dict], i: int, lo: int, left: int,
+                 hi: int) -> Optional[dict]:
+        """The subject of records[i], looked for in its criterion text[lo:hi], its own words
+        from `left` on."""
         rec = records[i]
         if rec.get("alternative_of") is not None:  # `>2.5 mg/dL or 221 µmol/L`: one subject
             subject = records[rec["alternative_of"]].get("subject")
             if subject is not None:
                 return subject
-        left = _after_previous(records, i, lo)
         found = self.finder.find(text, rec["start"], rec["end"], rec["kind"], rec["unit"], left, hi)
         opening = _open_bracket(text, left, rec["start"])
         if found is None and opening is not None and _aside_closes_phrase(text, rec["end"], hi):
