@@ -9,7 +9,7 @@ import json
 import re
 from functools import lru_cache
 from importlib.resources import files
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable, List, Optional
 
 from .errors import RuleFileError
 
@@ -33,17 +33,58 @@ def read_resource(name: str) -> dict:
 
 
 def phrase_alternation(phrases: Iterable[str]) -> str:
-    """One regex alternation of literal phrases, longest first, word-bounded where a
-    phrase starts or ends with a word character, any run of spaces matching one space."""
-    parts = []
+    """One regex alternation of literal phrases, matched case-insensitively whatever the
+    flags: longest first, word-bounded where a phrase starts or ends with a word character,
+    any run of spaces matching one space.
+
+    The phrases are grouped by their first character, and a group opens with that character
+    outside IGNORECASE (`(?-i:[aA])`) and only then checks the word boundary before it: the
+    regex engine then rejects a group at a position with one character test, where a
+    lookbehind or a case-folded literal opening every phrase made it try all of them at
+    every position. Phrases of different groups cannot match at the same position, so the
+    order of the groups does not change what matches.
+    """
+    groups: Dict[str, List[str]] = {}
     for phrase in sorted(set(phrases), key=len, reverse=True):
-        body = r"\s+".join(re.escape(w) for w in phrase.split())
-        if phrase[:1].isalnum():
-            body = r"(?<![\w-])" + body
+        words = phrase.split()
+        first = words[0][0]
+        rest = r"\s+".join([re.escape(words[0][1:])] + [re.escape(w) for w in words[1:]])
         if phrase[-1:].isalnum():
-            body = body + r"(?![\w])"
-        parts.append(body)
+            rest += r"(?![\w])"
+        groups.setdefault(_group_key(first), []).append(rest)
+    parts = []
+    for key, rests in groups.items():
+        head = _case_class(key) if key in _CASE_VARIANTS else "(?i:" + re.escape(key) + ")"
+        if key.isalnum():
+            head += r"(?<![\w-].)"  # the character before the phrase is no word character
+        parts.append(head + "(?i:" + "|".join(rests) + ")")
     return "(?:" + "|".join(parts) + ")"
+
+
+def _group_key(char: str) -> str:
+    lower = char.lower()
+    return lower if len(lower) == 1 else char
+
+
+def _ascii_case_variants() -> Dict[str, str]:
+    """Every character that IGNORECASE matches with each ASCII letter (`k`: `kK` and the
+    Kelvin sign), found by asking the regex engine itself."""
+    variants = {c: c + c.upper() for c in "abcdefghijklmnopqrstuvwxyz"}
+    letter = re.compile("[a-z]", re.IGNORECASE)
+    for code in range(0x80, 0x10000):
+        char = chr(code)
+        if letter.fullmatch(char):
+            for c in variants:
+                if re.fullmatch(c, char, re.IGNORECASE):
+                    variants[c] += char
+    return variants
+
+
+_CASE_VARIANTS = _ascii_case_variants()
+
+
+def _case_class(letter: str) -> str:
+    return "(?-i:[" + _CASE_VARIANTS[letter] + "])"
 
 
 class Lexicon:
@@ -114,15 +155,11 @@ class Lexicon:
             flags)
         self.frequency_before_re = EndAnchored(data["frequency_words"], flags)
         self.qualitative_re = re.compile(  # `negative serum pregnancy test`, `HIV+`
-            phrase_alternation(data["qualitative_values"]) + r"|(?<=[A-Za-z0-9])\+(?![\w+])", flags)
+            phrase_alternation(data["qualitative_values"]) + r"|\+(?<=[A-Za-z0-9]\+)(?![\w+])", flags)
         self.unit_modifier_re = re.compile(  # `≥6 consecutive weeks`, `5 elimination half-lives`
             r"\s*" + phrase_alternation(data["unit_modifiers"]) + r"(?=\s)", flags)
-        words = sorted(self.number_words, key=len, reverse=True)
-        self.number_word_re = re.compile(
-            r"(?<![\w-])(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
-            + r")(?![\w-])(?:\s*\(\s*\d+\s*\))?",
-            flags,
-        )
+        self.number_word_re = re.compile(  # `three (3)`
+            phrase_alternation(self.number_words) + r"(?![\w-])(?:\s*\(\s*\d+\s*\))?", flags)
 
 
 def _key(phrase: str) -> str:

@@ -206,6 +206,39 @@ def test_hostile_end_anchored_matches_the_regex_it_replaces(pieces, back):
         assert (old and (old.start(), old.group())) == (new and (new.start(), new.group()))
 
 
+def _plain_alternation(phrases):
+    """The definition `phrase_alternation` implements: every phrase a branch of its own,
+    longest first, a lookbehind for the word boundary opening each (slow: no branch can be
+    skipped by its first character)."""
+    parts = []
+    for phrase in sorted(set(phrases), key=len, reverse=True):
+        body = r"\s+".join(re.escape(w) for w in phrase.split())
+        if phrase[:1].isalnum():
+            body = r"(?<![\w-])" + body
+        if phrase[-1:].isalnum():
+            body = body + r"(?![\w])"
+        parts.append(body)
+    return "(?:" + "|".join(parts) + ")"
+
+
+_CASED_PIECES = ["Age", "AGED", "aged", "years", "Years of age", "older", "prior", "Screening",
+                 "İ", "ı", "ſ", "\u212a", "K", "k", "s", "ULN", "uln", "x", "times", "-", "(", " ",
+                 "\n", "positive", "NEGATIVE", "+", "HIV+", "one", "hundred", "three (3)", "≥"]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(_CASED_PIECES), max_size=14).map(" ".join)
+       | st.text(st.sampled_from("aAkKsSiIİıſ\u212a -+(≥1"), max_size=30))
+def test_hostile_grouped_alternation_matches_every_phrase_alone(text):
+    """Grouping the phrases by first character finds what one branch per phrase finds."""
+    lex = get_lexicon()
+    for phrases in (lex.data["age_words_before"], lex.data["qualitative_values"], lex.number_words,
+                    lex.data["anchors"], lex.references, ["k", "s", "i", "K+", "ss", "a b"]):
+        grouped = re.compile(phrase_alternation(phrases), re.IGNORECASE)
+        plain = re.compile(_plain_alternation(phrases), re.IGNORECASE)
+        assert [m.span() for m in grouped.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
 @settings(max_examples=60)
 @given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=400)
        | st.lists(st.sampled_from(["≥", "<", "-", "1-", "12", "platelets >= 100 ", "(", ")", "\n",
