@@ -41,6 +41,8 @@ _NEXT_WORD_RE = re.compile(r"\s*([A-Za-z][\w/-]*)")
 _OF_WHAT_RE = re.compile(r"\s*of\s+(?:the\s+)?(?:following|these|those|\w+)")  # `≥3 of the following`
 _LETTER_RE = re.compile(r"[^\W\d_]")
 _WORD_DASH_RE = re.compile(r"([A-Za-z]+)-$")
+# three or more numbers joined by bare dashes are a date, a phone number or a code, no range
+_DASH_CHAIN_RE = re.compile(r"\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?){2,}")
 _TITER_RE = re.compile(r"\s*:\s*(\d+)")
 _RATIO_RE = re.compile(r"/(\d+(?:\.\d+)?)(?![\d.,^])")
 _NEG_RE = re.compile(r"[≥≤<>=]\s*-$")
@@ -203,9 +205,13 @@ class QuantityParser:
 
     def _numbers(self, text: str) -> List[_Num]:
         found: List[_Num] = []
+        chains = iter([(m.start(), m.end()) for m in _DASH_CHAIN_RE.finditer(text)] + [(len(text) + 1,) * 2])
+        chain = next(chains)
         for m in _NUMBER_RE.finditer(text):
-            if not m.group():
-                continue
+            while chain[1] <= m.start():
+                chain = next(chains)
+            if not m.group() or chain[0] <= m.start():
+                continue  # in a dash chain: `2019-01-15`, `555-123-4567`, `1-2-3`
             word = _WORD_DASH_RE.search(text, max(0, m.start() - 12), m.start())
             if word and match_unit(word.group(1), 0) is None:
                 continue  # `COVID-19`, `IL-6`, `SLEDAI-2000`; but `8yr-18yrs` is a range

@@ -52,6 +52,8 @@ def _b(value, inclusive):
         # a pair that is no range keeps the comparator of its first number
         ("glucose = 5 to 3 mmol/L", "= 5", "numeric", _b(5, True), _b(5, True), None, None),
         ("platelets ≥100,000/mm^3", "≥100,000/mm^3", "numeric", _b(100000, True), None, "/mm^3", "/mm3"),
+        # a dash chain beside is no range, and leaves the range after it alone
+        ("consent dated 2019-01-15, hemoglobin 8-10 g/dL", "8-10 g/dL", "numeric", _b(8, True), _b(10, True), "g/dL", "g/dL"),
     ],
 )
 def test_quantities_bounds(text, expr, kind, lower, upper, unit, ucum):
@@ -174,6 +176,9 @@ def test_quantities_two_thresholds_joined_by_or():
         "All patients undergoing parastomal hernia repair in Denmark from 2007-2017",
         "HbA1c measured by a 12-lead ECG",
         "randomized 1:1 to IMVT-1402",
+        "Informed consent signed on 2019-01-15 or later",
+        "Contact the study hotline at 555-123-4567",
+        "Rectal cancer stage cT1-2-3",
     ],
 )
 def test_quantities_non_thresholds_yield_nothing(text):
