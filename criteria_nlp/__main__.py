@@ -1,5 +1,5 @@
 """`python -m criteria_nlp ...`: see `criteria_nlp.cli`."""
-from .cli import app
+from .cli import main
 
 if __name__ == "__main__":
-    app(prog_name="criteria_nlp")
+    main()

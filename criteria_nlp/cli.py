@@ -243,5 +243,28 @@ def benchmark(
         json_out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 
-def main() -> None:
-    app()
+def main(args: Optional[List[str]] = None) -> None:
+    """Run the command line (`python -m criteria_nlp`, the `criteria-nlp` script).
+
+    A usage error (an unknown command, option or `--format`, a missing argument) is one
+    line on stderr and exit status 2, as every other unusable argument is.
+    """
+    try:
+        code = app(args=args, prog_name="criteria_nlp", standalone_mode=False)
+    except _USAGE_ERROR as err:
+        where = err.ctx.command_path if err.ctx is not None else "criteria_nlp"
+        typer.echo(f"{where}: {' '.join(err.format_message().split())}", err=True)
+        sys.exit(2)
+    except _CLICK_EXCEPTION as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except typer.Abort:
+        typer.echo("Aborted!", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+# click's UsageError and ClickException, found through typer's own BadParameter: typer
+# 0.29 carries a copy of click, older releases use click itself
+_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+_CLICK_EXCEPTION = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")

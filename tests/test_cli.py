@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from criteria_nlp.cli import app
+from criteria_nlp.cli import app, main
 
 runner = CliRunner()
 SEED = Path(__file__).resolve().parents[1] / "corpus" / "seeds" / "NCT07193810.txt"
@@ -42,10 +42,20 @@ def test_cli_annotate_bad_jsonl_line_gives_error_line(tmp_path):
     assert [bool(d["errors"]) for d in documents] == [False, True, False]
 
 
-@pytest.mark.parametrize("args", [["annotate", "no/such/file.txt"], ["annotate", "x.txt", "--format", "xml"], ["annotate"]])
-def test_cli_unusable_arguments_exit_non_zero(args):
-    result = runner.invoke(app, args)
-    assert result.exit_code != 0
+@pytest.mark.parametrize("args,message", [
+    (["annotate", "no/such/file.txt"], "criteria_nlp annotate: [E001] cannot read no/such/file.txt"),
+    (["annotate", "x.txt", "--format", "xml"], "criteria_nlp annotate: Invalid value for '--format'"),
+    (["annotate"], "criteria_nlp annotate: Missing argument 'inputs'"),
+    (["annotate", "x.txt", "--no-such-option"], "criteria_nlp annotate: No such option: --no-such-option"),
+    (["annotat"], "criteria_nlp: No such command 'annotat'"),
+])
+def test_cli_unusable_arguments_exit_2_with_one_line(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    captured = capsys.readouterr()
+    assert exit_.value.code == 2
+    assert captured.out == ""
+    assert captured.err.startswith(message) and captured.err.count("\n") == 1, captured.err
 
 
 @pytest.mark.parametrize("flags,recognised", [([], True), (["--rules-only"], False)])
