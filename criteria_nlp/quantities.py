@@ -41,6 +41,7 @@ _NEXT_WORD_RE = re.compile(r"\s*([A-Za-z][\w/-]*)")
 _OF_WHAT_RE = re.compile(r"\s*of\s+(?:the\s+)?(?:following|these|those|\w+)")  # `≥3 of the following`
 _LETTER_RE = re.compile(r"[^\W\d_]")
 _WORD_DASH_RE = re.compile(r"([A-Za-z]+)-$")
+_AGE_WORD_RE = re.compile(r"\bages?\b", re.IGNORECASE)
 # three or more numbers joined by bare dashes are a date, a phone number or a code, no range
 _DASH_CHAIN_RE = re.compile(r"\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?){2,}")
 _TITER_RE = re.compile(r"\s*:\s*(\d+)")
@@ -513,12 +514,16 @@ class QuantityParser:
 
     def _kind(self, text: str, expr: _Expr, unit: Optional[UnitMatch], temporal: bool) -> str:
         first = expr.nums[0]
+        if unit is not None and not unit.is_time:  # a lab or dose unit: no age cue can matter
+            if unit.dimension in self.lex.dose_dimensions or unit.ucum in self.lex.dose_ucum:
+                return "dose"
+            return "numeric"
         age_after = bool(self.lex.age_after_re.match(text, expr.end)) or any(
             n.suffix and text[n.right - 8: n.right].lower().rstrip().endswith(("older", "younger"))
             for n in expr.nums
         ) or bool(_AGE_COMPARATOR_RE.match(text, expr.start, first.start))  # `older than 18`
         age = (age_after or self._age_before(text, first) or self._person_before(text, expr)
-               or bool(re.search(r"\bages?\b", text[first.left:first.start], re.I))
+               or bool(_AGE_WORD_RE.search(text[first.left:first.start]))
                or (unit is not None and unit.text.lower().endswith(("old", "o."))))
         explicit = any(n.temporal for n in expr.nums)  # `within`, `in the past`
         # a criterion that is nothing but a number of years (`- Over 18 years`) is an age;
@@ -533,13 +538,9 @@ class QuantityParser:
             if temporal:
                 return "temporal"
             return "duration"
-        if unit is None and age and not first.reference and not first.titer:
+        if age and not first.reference and not first.titer:
             return "age"
-        if unit is not None and (
-            unit.dimension in self.lex.dose_dimensions or unit.ucum in self.lex.dose_ucum
-        ):
-            return "dose"
-        if unit is None and not first.reference and not first.titer and first.scale_max is None:
+        if not first.reference and not first.titer and first.scale_max is None:
             if self._is_count(text, expr):
                 return "count"
         return "numeric"
