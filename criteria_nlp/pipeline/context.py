@@ -49,6 +49,22 @@ FLAGS = {category: next(iter(attrs)).removeprefix("is_")
          for category, attrs in DEFAULT_ATTRIBUTES.items()}
 
 
+def _exact_rules(rule: dict) -> List[dict]:
+    """The rule, with each token of its pattern that reads `{"LOWER": {"IN": [...]}}` spelled
+    out as one rule per value: spaCy's Matcher checks an exact value in C, a set with a Python
+    call per token (`not|n't` + `more|less|...` + `than` becomes one rule per phrase). The
+    same phrases match, under the same category, direction and scope."""
+    variants: List[List[dict]] = [[]]
+    for token in rule.get("pattern") or []:
+        lower = token.get("LOWER")
+        values = lower["IN"] if isinstance(lower, dict) and set(lower) == {"IN"} else [lower]
+        variants = [done + [{**token, "LOWER": value} if isinstance(lower, dict) else token]
+                    for done in variants for value in values]
+    if not rule.get("pattern") or len(variants) == 1:
+        return [rule]
+    return [{**rule, "pattern": pattern} for pattern in variants]
+
+
 def read_rule_data(rules: str = "default") -> dict:
     """The rule file's content: the package's `resources/context_rules.json` for "default",
     else the medspaCy-format JSON file at `rules`."""
@@ -85,7 +101,8 @@ class ContextFlags(RuleDataMixin):
         # as medspaCy's ConText builds its matcher: lower-cased phrases, overlaps pruned
         self.matcher = MedspacyMatcher(self.nlp, name=f"{self.name}_medspacy",
                                        phrase_matcher_attr="LOWER", prune=True)
-        self.matcher.add([ConTextRule.from_dict(rule) for rule in data["context_rules"]])
+        self.matcher.add([ConTextRule.from_dict(exact) for rule in data["context_rules"]
+                          for exact in _exact_rules(rule)])
 
     def __call__(self, doc: Doc) -> Doc:
         records: List[dict] = doc._.criteria_quantities or []

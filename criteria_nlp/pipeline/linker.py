@@ -166,7 +166,8 @@ class SubjectLinker(RuleDataMixin):
         records: List[dict] = doc._.criteria_quantities or []
         bounds = criterion_bounds(doc, self.criteria_key)
         text = doc.text
-        entities = _Spans([self._trimmed(text, e.start_char, e.end_char, e.label_) for e in doc.ents
+        ents = doc.ents  # a new tuple of Spans on every access: read once
+        entities = _Spans([self._trimmed(text, e.start_char, e.end_char, e.label_) for e in ents
                            if e.label_ in SUBJECT_LABELS])
         spans: List[Span] = []
         for i, rec in enumerate(records):
@@ -195,7 +196,7 @@ class SubjectLinker(RuleDataMixin):
         value_subjects = {(v["start"], v["end"]): v["subject"] for v in values}
         starts = [b[0] for b in bounds]
         after_entity: Dict[int, int] = {}  # criterion -> end of its last Value entity read so far
-        for ent in doc.ents:
+        for ent in ents:
             if ent.label_ != "Value" or thresholds.overlaps(ent.start_char, ent.end_char):
                 continue
             i = max(bisect_right(starts, ent.start_char) - 1, 0)
@@ -205,7 +206,7 @@ class SubjectLinker(RuleDataMixin):
             after_entity[i] = ent.end_char
             inner = (value_subjects[qualitative[j][:2]] for j in qualitative.inside(ent.start_char, ent.end_char))
             ent._.criteria_subject = subject or next((s for s in inner if s is not None), None)
-        for subject in [v["subject"] for v in values] + [e._.criteria_subject for e in doc.ents]:
+        for subject in [v["subject"] for v in values] + [e._.criteria_subject for e in ents]:
             if subject is not None:
                 span = doc.char_span(subject["start"], subject["end"], label=subject["label"],
                                      alignment_mode="expand")
