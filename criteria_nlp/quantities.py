@@ -42,6 +42,7 @@ _OF_WHAT_RE = re.compile(r"\s*of\s+(?:the\s+)?(?:following|these|those|\w+)")  #
 _LETTER_RE = re.compile(r"[^\W\d_]")
 _WORD_DASH_RE = re.compile(r"([A-Za-z]+)-$")
 _AGE_WORD_RE = re.compile(r"\bages?\b", re.IGNORECASE)
+_LAST_WORD_RE = re.compile(r"([A-Za-z]+)[\s,:]*$")
 # three or more numbers joined by bare dashes are a date, a phone number or a code, no range
 _DASH_CHAIN_RE = re.compile(r"\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?){2,}")
 _TITER_RE = re.compile(r"\s*:\s*(\d+)")
@@ -103,7 +104,8 @@ class _Expr:
 
     @property
     def end(self) -> int:
-        return max(n.right for n in self.nums)
+        nums = self.nums
+        return nums[0].right if len(nums) == 1 else max(n.right for n in nums)
 
     @property
     def unit(self) -> Optional[UnitMatch]:
@@ -405,7 +407,7 @@ class QuantityParser:
 
     def _person_before(self, text: str, expr: _Expr) -> bool:
         """`Male or female ≥ 18 years`, `Women over 18 years`: a person word right before."""
-        m = re.search(r"([A-Za-z]+)[\s,:]*$", text[max(0, expr.start - 30): expr.start])
+        m = _LAST_WORD_RE.search(text[max(0, expr.start - 30): expr.start])
         return bool(m) and m.group(1).lower() in self.lex.person_words
 
     def _age_before(self, text: str, num: _Num) -> bool:
