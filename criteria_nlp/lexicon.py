@@ -87,10 +87,61 @@ def _case_class(letter: str) -> str:
     return "(?-i:[" + _CASE_VARIANTS[letter] + "])"
 
 
-class Lexicon:
-    """Compiled view of `quantity_lexicon.json`."""
+#: The keys of `quantity_lexicon.json`: each is read by the grammar, none may be missing.
+LEXICON_KEYS = frozenset((
+    "age_suffix_words",
+    "age_unit_endings",
+    "age_units",
+    "age_words_after",
+    "age_words_before",
+    "alternative_joiners",
+    "alternative_window_joiners",
+    "anchors",
+    "bound_pair_joiners",
+    "comparators_after",
+    "comparators_before",
+    "count_stop_words",
+    "dose_dimensions",
+    "dose_ucum",
+    "elapsed_after",
+    "equals_range_joiners",
+    "frequency_words",
+    "multiplier_words",
+    "number_words",
+    "number_words_needing_context",
+    "opened_range_joiners",
+    "person_words",
+    "qualitative_values",
+    "range_joiners",
+    "range_openers",
+    "references",
+    "roman_scale_words",
+    "scale_bare_words",
+    "scale_comparator_words",
+    "scale_range_joiners",
+    "scale_words",
+    "temporal_after",
+    "temporal_before",
+    "titer_words",
+    "unit_modifiers",
+))
 
-    def __init__(self, data: dict) -> None:
+
+class Lexicon:
+    """Compiled view of `quantity_lexicon.json`.
+
+    data (dict): the file's content (keys starting with `_` are comments, already dropped).
+    source (str): where the data came from, for the error on a bad file.
+    RAISES RuleFileError: a key that is unknown or missing.
+    """
+
+    def __init__(self, data: dict, source: str = "quantity_lexicon.json") -> None:
+        unknown = sorted(set(data) - LEXICON_KEYS)
+        missing = sorted(LEXICON_KEYS - set(data))
+        if unknown or missing:
+            reason = "; ".join(filter(None, [unknown and f"unknown key(s) {', '.join(unknown)}",
+                                             missing and f"missing key(s) {', '.join(missing)}"]))
+            raise RuleFileError(source, None, reason)
         self.data = data
         self.comparators_before: Dict[str, str] = {
             _key(k): v for k, v in data["comparators_before"].items()
@@ -111,23 +162,30 @@ class Lexicon:
         self.dose_dimensions = set(data["dose_dimensions"])
         self.dose_ucum = set(data["dose_ucum"])
         self.count_stop_words = {_key(w) for w in data["count_stop_words"]}
+        self.range_joiners = frozenset(data["range_joiners"])
+        self.opened_range_joiners = frozenset(data["opened_range_joiners"])
+        self.equals_range_joiners = frozenset(data["equals_range_joiners"])
+        self.scale_range_joiners = frozenset(data["scale_range_joiners"])
+        self.bound_pair_joiners = frozenset(data["bound_pair_joiners"])
+        self.alternative_joiners = frozenset(data["alternative_joiners"])
+        self.alternative_window_joiners = frozenset(data["alternative_window_joiners"])
+        self.age_units = frozenset(data["age_units"])
+        self.age_suffix_words = tuple(data["age_suffix_words"])
+        self.age_unit_endings = tuple(data["age_unit_endings"])
         flags = re.IGNORECASE
         self.comp_before_re = EndAnchored(self.comparators_before, flags)
         self.temporal_before_re = EndAnchored(self.temporal_before, flags)
         self.range_opener_re = EndAnchored(data["range_openers"], flags)
-        self.duration_before_re = EndAnchored(data["duration_before"], flags)
         self.comp_after_re = re.compile(  # `> 21 or less than 2`, `under 18 or over 70` are two thresholds
             r"\s*(?:of\s+age\s*|old\s*)?(?P<comp>" + phrase_alternation(self.comparators_after) + r")"
             r"(?!\s*(?:than\b|\d))", flags
         )
         self.reference_re = re.compile(
-            r"\s*(?:(?:[×xX*]|times|-?fold)\s*)?(?:the\s+)?(?P<ref>"
+            r"\s*(?:(?:" + "|".join(re.escape(w) for w in sorted(data["multiplier_words"], key=len, reverse=True))
+            + r")\s*)?(?:the\s+)?(?P<ref>"
             + phrase_alternation(self.references)
             + r")(?:\s*\((?:ULN|LLN)\))?",
             flags,
-        )
-        self.range_joiner_re = re.compile(
-            r"\s*(?P<j>-|~|" + phrase_alternation(data["range_joiners"]) + r")\s*$", flags
         )
         self.anchor_re = re.compile(
             r"(?P<trigger>" + phrase_alternation(data["temporal_after"]) + r")\s+(?:the\s+)?"
@@ -136,7 +194,7 @@ class Lexicon:
             flags,
         )
         self.temporal_after_re = re.compile(
-            r"\s*" + phrase_alternation(["ago", "earlier", "prior", "before", "previously"]), flags
+            r"\s*" + phrase_alternation(data["elapsed_after"]), flags
         )
         self.age_before_re = re.compile(phrase_alternation(data["age_words_before"]), flags)
         self.age_after_re = re.compile(r"\s*" + phrase_alternation(data["age_words_after"]), flags)

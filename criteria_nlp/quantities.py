@@ -351,7 +351,7 @@ class QuantityParser:
         joiner = gap.strip().lower()
         if a.comp and b.comp:
             kinds = {_OPS.get(a.comp, ("", 0))[0], _OPS.get(b.comp, ("", 0))[0]}
-            if kinds == {"lower", "upper"} and joiner in ("and", ",", "-", "to", "but", "and/or", ""):
+            if kinds == {"lower", "upper"} and joiner in self.lex.bound_pair_joiners:
                 if a.unit and b.unit and a.unit.ucum != b.unit.ucum:
                     return None
                 expr = _Expr([a, b])
@@ -363,15 +363,15 @@ class QuantityParser:
                 return expr
             return None
         # `BMI = 18.5-29.9 kg/m2`: the range is the value, and `=` goes if the pair is a range
-        equals_range = a.comp == "eq" and not b.comp and joiner in ("-", "to")
+        equals_range = a.comp == "eq" and not b.comp and joiner in self.lex.equals_range_joiners
         if (a.comp and not equals_range) or b.comp or a.reference or b.reference or a.titer or b.titer:
             return None
         if a.unit is not None and b.unit is not None and a.unit.ucum != b.unit.ucum:
             return None
         opener = a.opener_start is not None or equals_range  # `= 8-15` opens a range as `between`
-        if joiner in ("-", "~", "to", "through") or (opener and joiner in ("and", "-", "to")):
+        if joiner in self.lex.range_joiners or (opener and joiner in self.lex.opened_range_joiners):
             pass
-        elif joiner == "or" and self._scale_before(text, a):
+        elif joiner in self.lex.scale_range_joiners and self._scale_before(text, a):
             pass
         else:
             return None
@@ -394,8 +394,8 @@ class QuantityParser:
             return False
         gap = text[a.right: b.start].strip().lower()
         if a.temporal and a.unit.is_time and b.unit.is_time:
-            return gap == "or"
-        if gap not in ("or", "/", "(", "or (", "[", "; or"):
+            return gap in self.lex.alternative_window_joiners
+        if gap not in self.lex.alternative_joiners:
             return False
         return a.unit.ucum != b.unit.ucum and not (a.unit.is_time or b.unit.is_time)
 
@@ -521,12 +521,12 @@ class QuantityParser:
                 return "dose"
             return "numeric"
         age_after = bool(self.lex.age_after_re.match(text, expr.end)) or any(
-            n.suffix and text[n.right - 8: n.right].lower().rstrip().endswith(("older", "younger"))
+            n.suffix and text[n.right - 8: n.right].lower().rstrip().endswith(self.lex.age_suffix_words)
             for n in expr.nums
         ) or bool(_AGE_COMPARATOR_RE.match(text, expr.start, first.start))  # `older than 18`
         age = (age_after or self._age_before(text, first) or self._person_before(text, expr)
                or bool(_AGE_WORD_RE.search(text[first.left:first.start]))
-               or (unit is not None and unit.text.lower().endswith(("old", "o."))))
+               or (unit is not None and unit.text.lower().endswith(self.lex.age_unit_endings)))
         explicit = any(n.temporal for n in expr.nums)  # `within`, `in the past`
         # a criterion that is nothing but a number of years (`- Over 18 years`) is an age;
         # bullets and punctuation are short, so only a few characters are read either side
@@ -535,7 +535,7 @@ class QuantityParser:
                       and _BARE_RE.match(text[:expr.start]) is not None
                       and _BARE_RE.match(text[expr.end:]) is not None)
         if unit is not None and unit.is_time:
-            if age and not explicit and unit.ucum in ("a", "mo", "wk", "d"):
+            if age and not explicit and unit.ucum in self.lex.age_units:
                 return "age"
             if temporal:
                 return "temporal"

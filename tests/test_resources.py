@@ -22,6 +22,29 @@ def test_resources_lexicon_compiles():
     assert lexicon.comparators_after["or older"] == "ge"
 
 
+def test_resources_lexicon_rejects_unknown_and_missing_keys():
+    data = dict(read_resource("quantity_lexicon.json"))
+    data["range_joinerz"] = data.pop("range_joiners")
+    with pytest.raises(RuleFileError) as err:
+        Lexicon(data, source="my_lexicon.json")
+    assert str(err.value).startswith("[E002] bad rule in my_lexicon.json: unknown key(s) range_joinerz; "
+                                     "missing key(s) range_joiners")
+
+
+def test_resources_lexicon_word_lists_drive_the_grammar():
+    """A joiner is data: taking `through` out of `range_joiners` takes the range away."""
+    from criteria_nlp.quantities import QuantityParser
+
+    data = dict(read_resource("quantity_lexicon.json"))
+    text = "hemoglobin 8 through 10 g/dL"
+    def found(lexicon):
+        return [(text[r["start"]:r["end"]], r["lower"]["value"]) for r in QuantityParser(lexicon)(text)]
+
+    assert found(Lexicon(data)) == [("8 through 10 g/dL", 8.0)]
+    data["range_joiners"] = [j for j in data["range_joiners"] if j != "through"]
+    assert found(Lexicon(data)) == [("10 g/dL", 10.0)]
+
+
 def test_resources_linker_words_load():
     assert SubjectFinder(read_resource("linker.json")).label("Major surgery", "temporal") == "Procedure"
 
