@@ -17,7 +17,7 @@ import re
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from .lexicon import Lexicon, get_lexicon
 from .units import UnitMatch, match_unit
@@ -202,6 +202,8 @@ class QuantityParser:
         for record in results:
             record["start"] += offset
             record["end"] += offset
+            if record["anchor_end"] is not None:
+                record["anchor_end"] += offset
         return results
 
     # -- numbers and their surroundings ---------------------------------------------------
@@ -444,11 +446,11 @@ class QuantityParser:
                 setattr(expr, side, _bound(first.value, inclusive))
         if first.titer and not (first.op or self.lex.titer_re.search(text, max(0, first.start - 30), first.start)):
             return None
-        anchor = self._anchor(text, expr.end)
+        anchor, anchor_end = self._anchor(text, expr.end)
         after = self.lex.temporal_after_re.match(text, expr.end)
         kind = self._kind(text, expr, unit, temporal or bool(after) or anchor is not None)
         if kind != "temporal":
-            anchor = None
+            anchor = anchor_end = None
         ucum = unit.ucum if unit is not None else None
         if first.titer:
             ucum = "{titer}"
@@ -462,6 +464,7 @@ class QuantityParser:
             "ucum": ucum,
             "relative_to": first.reference or last.reference,
             "anchor": anchor,
+            "anchor_end": anchor_end,
             "scale_max": first.scale_max,
             "alternative_of": None,
             "pair": first.pair,
@@ -494,7 +497,7 @@ class QuantityParser:
             if taken.overlaps(start, end):
                 continue
             added.append({"start": start, "end": end, "kind": "numeric", "lower": lower, "upper": upper,
-                          "unit": None, "ucum": None, "relative_to": None, "anchor": None,
+                          "unit": None, "ucum": None, "relative_to": None, "anchor": None, "anchor_end": None,
                           "scale_max": None, "alternative_of": None, "pair": None})
         if not added:
             return records
@@ -562,18 +565,20 @@ class QuantityParser:
             return bool(_OF_WHAT_RE.match(text, expr.end))
         return word not in self.lex.count_stop_words
 
-    def _anchor(self, text: str, end: int) -> Optional[str]:
+    def _anchor(self, text: str, end: int) -> Tuple[Optional[str], Optional[int]]:
+        """The anchor named after a window (`prior to screening` -> "screening"), and where
+        its phrase ends; (None, None) when there is none."""
         window = text[end: end + 90]
         brk = _CLAUSE_BREAK_RE.search(window)
         if brk:
             window = window[: brk.start()]
         m = self.lex.anchor_re.search(window)
         if not m:
-            return None
+            return None, None
         if _NUMBER_RE.search(window, 0, m.start()) and m.group("trigger").lower() == "of":
-            return None
+            return None, None
         anchor = " ".join(m.group("anchor").lower().split())
-        return anchor[4:] if anchor.startswith("the ") else anchor
+        return (anchor[4:] if anchor.startswith("the ") else anchor), end + m.end()
 
     @staticmethod
     def _share_anchors(text: str, records: List[dict]) -> None:

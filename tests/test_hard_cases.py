@@ -53,6 +53,10 @@ def _bound(b):
         ("Received live/attenuated vaccination within 4 weeks prior to screening or plans to receive such",
          "within 4 weeks", "live/attenuated vaccination", "temporal", None, (4, True), "weeks", "wk",
          {"anchor": "screening"}),
+        # a second window takes the subject of the first across the first one's anchor
+        ("Treatment with rituximab within 6 months prior to screening or within 5 half-lives, whichever is longer",
+         "within 5 half-lives", "Treatment with rituximab", "temporal", None, (5, True), "half-lives",
+         "{half_lives}", {"anchor": "screening"}),
         ("subjects must have received glucocorticoids for ≥12 weeks, with stable doses for ≥30 days;",
          "≥30 days", "stable doses", "duration", (30, True), None, "days", "d", {}),
         ("and the subject must have received ≥2 immunosuppressants and/or biologics;", "≥2",

@@ -24,7 +24,6 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
 
 from ..extensions import CRITERIA_KEY, SUBJECTS_KEY
-from ..lexicon import get_lexicon
 from ..lexicon import read_resource
 from ..subjects import SubjectFinder
 from ._serialize import RuleDataMixin
@@ -319,9 +318,10 @@ class SubjectLinker(RuleDataMixin):
         if prev["criterion"] != rec["criterion"] or prev.get("subject") is None:
             return None
         gap_start = max(lo, prev["end"])
+        anchor_end = prev.get("anchor_end")
+        if rec["kind"] == prev["kind"] == "temporal" and anchor_end is not None and anchor_end <= rec["start"]:
+            gap_start = max(gap_start, anchor_end)  # `within 4 weeks prior to screening or within ...`
         gap = _ASIDE_RE.sub(" ", text[gap_start: rec["start"]])
-        if rec["kind"] == prev["kind"] == "temporal":  # `within 4 weeks prior to screening or within ...`
-            gap = get_lexicon().anchor_re.sub(" ", gap)
         if len(gap) < 40 and (_INHERIT_RE.match(gap) or self.finder.anaphoric(text, gap_start, rec["start"])):
             return prev["subject"]
         return None
