@@ -43,8 +43,10 @@ _LETTER_RE = re.compile(r"[^\W\d_]")
 _WORD_DASH_RE = re.compile(r"([A-Za-z]+)-$")
 _AGE_WORD_RE = re.compile(r"\bages?\b", re.IGNORECASE)
 _LAST_WORD_RE = re.compile(r"([A-Za-z]+)[\s,:]*$")
-# three or more numbers joined by bare dashes are a date, a phone number or a code, no range
-_DASH_CHAIN_RE = re.compile(r"\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?){2,}")
+# three or more numbers joined by bare dashes are a date, a phone number or a code, no range;
+# a chain starts where a run of digits starts (from inside a run, `\d+` would back off digit
+# by digit at every position: quadratic in a long run of digits)
+_DASH_CHAIN_RE = re.compile(r"(?<!\d)\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?){2,}")
 _TITER_RE = re.compile(r"\s*:\s*(\d+)")
 _RATIO_RE = re.compile(r"/(\d+(?:\.\d+)?)(?![\d.,^])")
 _NEG_RE = re.compile(r"[≥≤<>=]\s*-$")
