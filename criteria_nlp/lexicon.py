@@ -106,6 +106,7 @@ LEXICON_KEYS = frozenset((
     "elapsed_after",
     "equals_range_joiners",
     "frequency_words",
+    "multiplied_references",
     "multiplier_words",
     "number_words",
     "number_words_needing_context",
@@ -180,11 +181,16 @@ class Lexicon:
             r"\s*(?:of\s+age\s*|old\s*)?(?P<comp>" + phrase_alternation(self.comparators_after) + r")"
             r"(?!\s*(?:than\b|\d))", flags
         )
-        self.reference_re = re.compile(
-            r"\s*(?:(?:" + "|".join(re.escape(w) for w in sorted(data["multiplier_words"], key=len, reverse=True))
-            + r")\s*)?(?:the\s+)?(?P<ref>"
+        self.multiplied_references: Dict[str, str] = {
+            _key(form): ref for ref, forms in data["multiplied_references"].items() for form in forms
+        }
+        multiplier = "|".join(re.escape(w) for w in sorted(data["multiplier_words"], key=len, reverse=True))
+        self.reference_re = re.compile(  # `2.5 × ULN`, `ULN`, `3 times normal`
+            r"\s*(?:(?:(?:" + multiplier + r")\s*)?(?:the\s+)?(?P<ref>"
             + phrase_alternation(self.references)
-            + r")(?:\s*\((?:ULN|LLN)\))?",
+            + r")|(?:" + multiplier + r")\s*(?:the\s+)?(?P<mref>"
+            + phrase_alternation(self.multiplied_references)
+            + r"))(?:\s*\((?:ULN|LLN)\))?",
             flags,
         )
         self.anchor_re = re.compile(

@@ -275,7 +275,10 @@ class QuantityParser:
             num.suffix, pos = "ge", pos + 1
         m = self.lex.reference_re.match(text, pos)
         if m and num.unit is None:
-            num.reference = self.lex.references[" ".join(m.group("ref").lower().split())]
+            if m.group("ref") is not None:
+                num.reference = self.lex.references[" ".join(m.group("ref").lower().split())]
+            else:
+                num.reference = self.lex.multiplied_references[" ".join(m.group("mref").lower().split())]
             pos = m.end()
         elif num.unit is None and not num.titer:
             unit = match_unit(text, _skip_spaces(text, pos))

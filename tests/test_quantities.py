@@ -52,6 +52,14 @@ def _b(value, inclusive):
         # a pair that is no range keeps the comparator of its first number
         ("glucose = 5 to 3 mmol/L", "= 5", "numeric", _b(5, True), _b(5, True), None, None),
         ("platelets ≥100,000/mm^3", "≥100,000/mm^3", "numeric", _b(100000, True), None, "/mm^3", "/mm3"),
+        # two-word comparators with `than`, and registry misspellings (`then`, `lest`)
+        ("creatinine clearance higher or equal than 60 mL/min", "higher or equal than 60 mL/min", "numeric", _b(60, True), None, "mL/min", "mL/min"),
+        ("hemoglobin less or equal than 10 g/dL", "less or equal than 10 g/dL", "numeric", None, _b(10, True), "g/dL", "g/dL"),
+        ("BMI at least or equal to 18.5 kg/m2", "at least or equal to 18.5 kg/m2", "numeric", _b(18.5, True), None, "kg/m2", "kg/m2"),
+        ("weight more then 40 kg", "more then 40 kg", "numeric", _b(40, False), None, "kg", "kg"),
+        ("serum creatinine less then 1.5 mg/dL", "less then 1.5 mg/dL", "numeric", None, _b(1.5, False), "mg/dL", "mg/dL"),
+        ("ejection fraction at lest 40%", "at lest 40%", "numeric", _b(40, True), None, "%", "%"),
+        ("ECOG performance status no more then 2", "no more then 2", "numeric", None, _b(2, True), None, None),
         # a dash chain beside is no range, and leaves the range after it alone
         ("consent dated 2019-01-15, hemoglobin 8-10 g/dL", "8-10 g/dL", "numeric", _b(8, True), _b(10, True), "g/dL", "g/dL"),
     ],
@@ -97,6 +105,11 @@ def test_quantities_temporal_lower_bounds(text, expr, lower, anchor):
         ("total bilirubin <1.5 X ULN;", "<1.5 X ULN", 1.5, "ULN"),
         ("AST ≤ 2.5 times the upper limit of normal", "≤ 2.5 times the upper limit of normal", 2.5, "ULN"),
         ("neutrophils ≥ 1.0 × LLN", "≥ 1.0 × LLN", 1.0, "LLN"),
+        # `normal` names the upper limit only after a multiplier
+        ("AST < 2.5 x laboratory normal", "< 2.5 x laboratory normal", 2.5, "ULN"),
+        ("creatinine < 2 times normal", "< 2 times normal", 2, "ULN"),
+        ("ALT > 3 times upper limit of laboratory normal", "> 3 times upper limit of laboratory normal", 3, "ULN"),
+        ("ALT <3 × upper normal limits", "<3 × upper normal limits", 3, "ULN"),
     ],
 )
 def test_quantities_multiples_of_reference(text, expr, value, relative_to):
@@ -185,6 +198,12 @@ def test_quantities_two_thresholds_joined_by_or():
 )
 def test_quantities_non_thresholds_yield_nothing(text):
     assert find_quantities(text) == []
+
+
+def test_quantities_bare_normal_is_no_reference():
+    """Without a multiplier `normal` is a word of the criterion, not the upper limit."""
+    q = _one("at least 1 normal ECG", "at least 1")
+    assert (q["relative_to"], q["lower"]) == (None, {"value": 1.0, "inclusive": True})
 
 
 @pytest.mark.parametrize(
