@@ -87,6 +87,9 @@ def _case_class(letter: str) -> str:
     return "(?-i:[" + _CASE_VARIANTS[letter] + "])"
 
 
+#: A roman numeral of a scale, I to X.
+ROMAN = r"\b(?:IV|IX|V?I{1,3}|VI{0,3}|X)\b"
+
 #: The keys of `quantity_lexicon.json`: each is read by the grammar, none may be missing.
 LEXICON_KEYS = frozenset((
     "age_suffix_words",
@@ -106,6 +109,7 @@ LEXICON_KEYS = frozenset((
     "elapsed_after",
     "equals_range_joiners",
     "frequency_words",
+    "list_joiners",
     "multiplied_references",
     "multiplier_words",
     "number_words",
@@ -169,6 +173,7 @@ class Lexicon:
         self.scale_range_joiners = frozenset(data["scale_range_joiners"])
         self.bound_pair_joiners = frozenset(data["bound_pair_joiners"])
         self.alternative_joiners = frozenset(data["alternative_joiners"])
+        self.list_joiners = frozenset(data["list_joiners"])
         self.alternative_window_joiners = frozenset(data["alternative_window_joiners"])
         self.age_units = frozenset(data["age_units"])
         self.age_suffix_words = tuple(data["age_suffix_words"])
@@ -213,10 +218,11 @@ class Lexicon:
         self.scale_comparator_re = re.compile(  # `greater than Grade 1`
             r"(?P<comp>" + phrase_alternation(self.comparators_before) + r")\s*"
             + phrase_alternation(data["scale_comparator_words"]) + r"[\s:=]*$", flags)
-        self.roman_re = re.compile(
-            phrase_alternation(data["roman_scale_words"]) + r"\s*(?P<roman>\b(?:IV|IX|V?I{1,3}|VI{0,3}|X)\b)"
-            r"(?:\s*(?P<joiner>-|to|or|through)\s*(?P<roman2>\b(?:IV|IX|V?I{1,3}|VI{0,3}|X)\b))?",
-            flags)
+        roman_joiners = (self.range_joiners | self.scale_range_joiners | self.list_joiners) - {""}
+        joiner = "|".join(re.escape(j) for j in sorted(roman_joiners, key=len, reverse=True))
+        self.roman_re = re.compile(  # `NYHA class II-IV`, `stage III or IV`, `class II, III or IV`
+            phrase_alternation(data["roman_scale_words"]) + r"\s*(?P<roman>" + ROMAN + r")"
+            r"(?P<more>(?:\s*(?:" + joiner + r")\s*" + ROMAN + r")*)", flags)
         self.frequency_before_re = EndAnchored(data["frequency_words"], flags)
         self.qualitative_re = re.compile(  # `negative serum pregnancy test`, `HIV+`
             phrase_alternation(data["qualitative_values"]) + r"|\+(?<=[A-Za-z0-9]\+)(?![\w+])", flags)

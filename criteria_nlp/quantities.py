@@ -19,7 +19,7 @@ from itertools import accumulate
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from .lexicon import Lexicon, get_lexicon
+from .lexicon import ROMAN, Lexicon, get_lexicon
 from .units import UnitMatch, match_unit
 
 # Nothing but space, bullets and punctuation: what stands around a bare `Over 18 years`.
@@ -43,6 +43,7 @@ _LETTER_RE = re.compile(r"[^\W\d_]")
 _WORD_DASH_RE = re.compile(r"([A-Za-z]+)-$")
 _AGE_WORD_RE = re.compile(r"\bages?\b", re.IGNORECASE)
 _LAST_WORD_RE = re.compile(r"([A-Za-z]+)[\s,:]*$")
+_ROMAN_NUMERAL_RE = re.compile(ROMAN, re.IGNORECASE)
 # three or more numbers joined by bare dashes are a date, a phone number or a code, no range;
 # a chain starts where a run of digits starts (from inside a run, `\d+` would back off digit
 # by digit at every position: quadratic in a long run of digits)
@@ -339,6 +340,13 @@ class QuantityParser:
                     exprs.append(joined)
                     i += 2
                     continue
+            listed = self._enumeration(text, nums, i)
+            if listed:  # `ECOG 0, 1, or 2`, `ASA 1 and 2`: consecutive values on a scale, one interval
+                first, last = nums[i], nums[i + listed]
+                exprs.append(_Expr(nums[i: i + listed + 1], lower=_bound(first.value, True),
+                                   upper=_bound(last.value, True)))
+                i += listed + 1
+                continue
             exprs.append(_Expr([num]))
             if nxt is not None and exprs and self._is_alternative(text, num, nxt):
                 alt = _Expr([nxt], alternative_of=len(exprs) - 1)
@@ -369,6 +377,8 @@ class QuantityParser:
                     return None  # `hemoglobin (<10 and >16 g/dl)`: two thresholds, outside a range
                 return expr
             return None
+        if not a.comp and b.comp in ("lt", "le") and joiner in self.lex.range_joiners:
+            return self._open_below(a, b)  # `2 to <12 years`, `30 to < 60 mL/min`
         # `BMI = 18.5-29.9 kg/m2`: the range is the value, and `=` goes if the pair is a range
         equals_range = a.comp == "eq" and not b.comp and joiner in self.lex.equals_range_joiners
         if (a.comp and not equals_range) or b.comp or a.reference or b.reference or a.titer or b.titer:
@@ -393,6 +403,36 @@ class QuantityParser:
         if equals_range:
             a.comp = None
         return _Expr([a, b], lower=_bound(a.value, True), upper=_bound(b.value, True))
+
+    def _enumeration(self, text: str, nums: List[_Num], i: int) -> int:
+        """How many numbers after `nums[i]` continue a list of consecutive whole values on a
+        named scale (`ECOG 0, 1, or 2`, `ASA 1 and 2`): bare numbers joined by a list joiner.
+        0 when `nums[i]` starts no such list."""
+        first = nums[i]
+        if first.comp or first.unit or first.is_word or first.value != int(first.value):
+            return 0
+        count = 0
+        for prev, num in zip(nums[i:], nums[i + 1:]):
+            joiner = text[prev.right: num.start].strip().lower()
+            if (num.comp or num.unit or num.is_word or num.left != num.start or num.value != prev.value + 1
+                    or joiner not in self.lex.list_joiners):
+                break
+            count += 1
+        if count and not self._scale_before(text, first):
+            return 0
+        return count
+
+    @staticmethod
+    def _open_below(a: _Num, b: _Num) -> Optional[_Expr]:
+        """A bare number, a range joiner, then an upper threshold: the bare number is the
+        range's inclusive lower end."""
+        if a.reference or b.reference or a.titer or b.titer or a.temporal or b.temporal:
+            return None
+        if a.unit is not None and b.unit is not None and a.unit.ucum != b.unit.ucum:
+            return None
+        if a.value > b.value:
+            return None
+        return _Expr([a, b], lower=_bound(a.value, True), upper=_bound(b.value, b.comp == "le"))
 
     def _is_alternative(self, text: str, a: _Num, b: _Num) -> bool:
         """`>2.5 mg/dL or 221 µmol/L`: the second spelling of one threshold; also
@@ -438,8 +478,8 @@ class QuantityParser:
             first.temporal = first.temporal or inherit.temporal
         temporal = any(n.temporal for n in expr.nums)
         if len(expr.nums) == 1 and expr.lower is None and expr.upper is None:
-            if op is None and first.temporal and unit is not None and unit.is_time:
-                op = first.temporal
+            if op is None and first.temporal and (unit is not None and unit.is_time or first.reference):
+                op = first.temporal  # `within 4 weeks`; `within 2 times the ULN` is at most 2 × ULN
             if op is None:
                 if not self._keep_bare(text, first):
                     return None
@@ -483,11 +523,11 @@ class QuantityParser:
         for m in self.lex.roman_re.finditer(text):
             low = _roman(m.group("roman"))
             comp = self.lex.comp_before_re.search(text, max(0, m.start() - 30), m.start())
-            if m.group("roman2"):
-                high = _roman(m.group("roman2"))
+            high = self._roman_span(m, low)
+            if high is not None:
                 if high <= low:
                     continue
-                start, end = m.start("roman"), m.end("roman2")
+                start, end = m.start("roman"), m.end("more")
                 lower, upper = _bound(low, True), _bound(high, True)
             elif comp:
                 op = self.lex.comparators_before[" ".join(comp.group().lower().split())]
@@ -515,12 +555,34 @@ class QuantityParser:
 
     def _keep_bare(self, text: str, num: _Num) -> bool:
         """A number with a unit and no comparator: keep time spans and clear measurements."""
+        if num.reference is not None:  # `1.5 times upper limit of normal`
+            return True
         if num.unit is None:  # `ECOG 1`, `Gleason score 7`: a value on a named scale
             return (not num.is_word and num.value == int(num.value) and num.value < 1000
                     and bool(self.lex.scale_bare_re.search(text, max(0, num.start - 40), num.start)))
         if not self.bare_units or num.is_word and not num.unit.is_time:
             return False
         return num.unit.ucum is not None
+
+    def _roman_span(self, m: re.Match, low: int) -> Optional[int]:
+        """The top of the numerals after the first one: `II-IV` (a range joiner) -> 4, `III
+        and IV`, `II, III or IV` (a list of consecutive values) -> 4; None when there are none
+        or they make no interval."""
+        more = m.group("more")
+        if not more:
+            return None
+        numerals = list(_ROMAN_NUMERAL_RE.finditer(more))
+        values = [low] + [_roman(n.group()) for n in numerals]
+        joiners, pos = [], 0
+        for n in numerals:
+            joiners.append(more[pos: n.start()].strip().lower())
+            pos = n.end()
+        if len(values) == 2 and joiners[0] in self.lex.range_joiners | self.lex.scale_range_joiners:
+            return values[1]
+        if all(j in self.lex.list_joiners for j in joiners) and all(
+                b == a + 1 for a, b in zip(values, values[1:])):
+            return values[-1]
+        return None
 
     def _kind(self, text: str, expr: _Expr, unit: Optional[UnitMatch], temporal: bool) -> str:
         first = expr.nums[0]

@@ -52,6 +52,13 @@ def _b(value, inclusive):
         # a pair that is no range keeps the comparator of its first number
         ("glucose = 5 to 3 mmol/L", "= 5", "numeric", _b(5, True), _b(5, True), None, None),
         ("platelets ≥100,000/mm^3", "≥100,000/mm^3", "numeric", _b(100000, True), None, "/mm^3", "/mm3"),
+        # a range with a comparator on its upper end only, and two bounds joined by `or`
+        ("creatinine clearance 30 to < 60 mL/min", "30 to < 60 mL/min", "numeric", _b(30, True), _b(60, False), "mL/min", "mL/min"),
+        ("children aged 2 to <12 years", "2 to <12 years", "age", _b(2, True), _b(12, False), "years", "a"),
+        ("BMI > 18.5 or <= 35 kg/m2", "> 18.5 or <= 35 kg/m2", "numeric", _b(18.5, False), _b(35, True), "kg/m2", "kg/m2"),
+        # a multiple of a reference with no comparator is the value itself
+        ("serum creatinine 1.5 times upper limit of normal", "1.5 times upper limit of normal", "numeric", _b(1.5, True), _b(1.5, True), None, None),
+        ("ALT within 2 times the upper limit of normal", "within 2 times the upper limit of normal", "numeric", None, _b(2, True), None, None),
         # two-word comparators with `than`, and registry misspellings (`then`, `lest`)
         ("creatinine clearance higher or equal than 60 mL/min", "higher or equal than 60 mL/min", "numeric", _b(60, True), None, "mL/min", "mL/min"),
         ("hemoglobin less or equal than 10 g/dL", "less or equal than 10 g/dL", "numeric", None, _b(10, True), "g/dL", "g/dL"),
@@ -135,6 +142,11 @@ def test_quantities_titers(text, expr, value):
         ("NYHA Class II-IV heart failure", "II-IV", _b(2, True), _b(4, True)),
         ("unresolved diarrhea greater than Grade 1", "greater than Grade 1", _b(1, False), None),
         ("neuropathy > grade II", "> grade II", _b(2, False), None),
+        # consecutive values listed on a scale are one interval
+        ("ECOG performance status 0, 1, or 2", "0, 1, or 2", _b(0, True), _b(2, True)),
+        ("ASA 1 and 2", "1 and 2", _b(1, True), _b(2, True)),
+        ("NYHA class II, III or IV heart failure", "II, III or IV", _b(2, True), _b(4, True)),
+        ("severe heart failure (NYHA III and IV)", "III and IV", _b(3, True), _b(4, True)),
     ],
 )
 def test_quantities_named_scale_ranges_and_comparators(text, expr, lower, upper):
@@ -198,6 +210,15 @@ def test_quantities_two_thresholds_joined_by_or():
 )
 def test_quantities_non_thresholds_yield_nothing(text):
     assert find_quantities(text) == []
+
+
+def test_quantities_lists_that_make_no_interval_stay_apart():
+    """Values not consecutive (`ECOG 0 and 2`), or off a scale (`1, 2 and 3 years`), are no
+    interval; two bounds around a gap (`<10 or >16`) stay two thresholds."""
+    assert [(q["lower"], q["upper"]) for q in find_quantities("ASA 1 and 3")] == []
+    assert [q["lower"] for q in find_quantities("NYHA class I and III")] == []
+    assert [(q["lower"], q["upper"]) for q in find_quantities("hemoglobin <10 or >16 g/dL")] == [
+        (None, _b(10, False)), (_b(16, False), None)]
 
 
 def test_quantities_bare_normal_is_no_reference():
