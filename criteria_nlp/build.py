@@ -74,13 +74,15 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
             entity.subject = span_ref(subject, {})
 
     constraints: List[Constraint] = []
-    for rec in doc._.criteria_quantities or []:
+    position: Dict[int, int] = {}  # record index -> constraint index (a pair adds one)
+    for i, rec in enumerate(doc._.criteria_quantities or []):
         start, end, text = offsets.span(rec["start"], rec["end"])
         subject = span_ref(rec["subject"], rec) if rec.get("subject") else None
         members = [span_ref(m, rec) for m in rec["subject"].get("members", [])] if subject else []
         entities.add(start, end, text, _VALUE_LABELS.get(rec["kind"], "Value"), rec)
         index = rec.get("criterion")
         criterion = criteria[index] if index is not None and index < len(criteria) else None
+        position[i] = len(constraints)
         constraints.append(Constraint(
             kind=rec["kind"], start=start, end=end, text=text, subject=subject,
             subjects=members or ([subject] if subject else []),
@@ -90,8 +92,16 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
             anchor=rec["anchor"], section=criterion.section if criterion else None,
             criterion=index if criterion else None, negated=bool(rec.get("negated")),
             hypothetical=bool(rec.get("hypothetical")), scale_max=rec.get("scale_max"),
-            alternative_of=rec.get("alternative_of"),
+            alternative_of=rec.get("alternative_of"), direction=rec.get("direction"),
+            component=rec.get("component"),
         ))
+        diastolic = _diastolic(constraints[-1], rec.get("pair"))
+        if diastolic is not None:  # `BP ≥140/90 mmHg`: two constraints on one subject
+            constraints[-1].component = "systolic"
+            constraints.append(diastolic)
+    for constraint in constraints:
+        if constraint.alternative_of is not None:
+            constraint.alternative_of = position.get(constraint.alternative_of)
     for value in doc._.criteria_values or []:  # qualitative results: entities, no constraint
         start, end, text = offsets.span(value["start"], value["end"])
         subject = span_ref(value["subject"], value) if value.get("subject") else None
@@ -102,6 +112,19 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
     return Document(id=doc_id, text=offsets.source, criteria=criteria,
                     entities=entities.sorted(), constraints=constraints,
                     structured=structured, errors=all_errors)
+
+
+def _diastolic(systolic: Constraint, pair: Optional[float]) -> Optional[Constraint]:
+    """The second half of a paired value (`≥140/90 mmHg` -> ≥ 90), bound as the first is;
+    None when there is no pair or the first half is a range of two numbers."""
+    lower, upper = systolic.lower, systolic.upper
+    if pair is None or (lower is not None and upper is not None and lower.value != upper.value):
+        return None
+    return systolic.model_copy(update={
+        "lower": Bound(value=pair, inclusive=lower.inclusive) if lower is not None else None,
+        "upper": Bound(value=pair, inclusive=upper.inclusive) if upper is not None else None,
+        "component": "diastolic", "alternative_of": None,
+    })
 
 
 _EDGE_PUNCT = " \t\r\n,;:.("

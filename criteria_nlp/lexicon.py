@@ -104,6 +104,8 @@ LEXICON_KEYS = frozenset((
     "comparators_after",
     "comparators_before",
     "count_stop_words",
+    "direction_cues",
+    "direction_words_after",
     "dose_dimensions",
     "dose_ucum",
     "elapsed_after",
@@ -115,6 +117,7 @@ LEXICON_KEYS = frozenset((
     "number_words",
     "number_words_needing_context",
     "opened_range_joiners",
+    "paired_value_words",
     "person_words",
     "qualitative_values",
     "range_joiners",
@@ -176,6 +179,8 @@ class Lexicon:
         self.list_joiners = frozenset(data["list_joiners"])
         self.alternative_window_joiners = frozenset(data["alternative_window_joiners"])
         self.age_units = frozenset(data["age_units"])
+        self.direction_cues = {_key(k): v for k, v in data["direction_cues"].items()}
+        self.direction_words_after = {_key(k): v for k, v in data["direction_words_after"].items()}
         self.age_suffix_words = tuple(data["age_suffix_words"])
         self.age_unit_endings = tuple(data["age_unit_endings"])
         flags = re.IGNORECASE
@@ -207,11 +212,13 @@ class Lexicon:
         self.temporal_after_re = re.compile(
             r"\s*" + phrase_alternation(data["elapsed_after"]), flags
         )
+        self.direction_after_re = re.compile(r"\s*" + phrase_alternation(self.direction_words_after), flags)
         self.age_before_re = re.compile(phrase_alternation(data["age_words_before"]), flags)
         self.age_after_re = re.compile(r"\s*" + phrase_alternation(data["age_words_after"]), flags)
         self.scale_before_re = EndAnchored(data["scale_words"], flags,
                                            gap_reversed=r"(?:\s+fo)?[\s:(\[\]]*")  # `score of `
         self.titer_re = re.compile(phrase_alternation(data["titer_words"]), flags)
+        self.paired_value_re = re.compile(phrase_alternation(data["paired_value_words"]), flags)
         self.person_words = {_key(w) for w in data["person_words"]}
         self.scale_bare_re = EndAnchored(data["scale_bare_words"], flags,
                                          gap_reversed=r"(?:\s+fo|\s*:|\s*=)?\s*")  # `ECOG of `, `: `, `= `

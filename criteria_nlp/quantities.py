@@ -69,6 +69,7 @@ class _Num:
     comp_start: Optional[int] = None
     temporal: Optional[str] = None
     temporal_start: Optional[int] = None
+    temporal_phrase: Optional[str] = None  # the cue itself, lower-cased: `in the past`
     opener_start: Optional[int] = None
     unit: Optional[UnitMatch] = None
     suffix: Optional[str] = None
@@ -272,6 +273,8 @@ class QuantityParser:
                     num.pair, num.unit, pos = second, unit, unit.end
                 elif unit is None and second >= num.value:  # 141/150: a score and its maximum
                     num.scale_max, pos = second, m.end()
+                elif unit is None and self.lex.paired_value_re.search(text, max(0, num.start - 60), num.start):
+                    num.pair, pos = second, m.end()  # `blood pressure < 140/90`: no unit written
         if text.startswith("+", pos) and not text[pos + 1: pos + 2].isdigit():
             num.suffix, pos = "ge", pos + 1
         m = self.lex.reference_re.match(text, pos)
@@ -320,6 +323,7 @@ class QuantityParser:
             phrase = " ".join(m.group().lower().split())
             num.temporal = self.lex.temporal_before.get(phrase, "le")
             num.temporal_start = m.start()
+            num.temporal_phrase = phrase
             pos = m.start()
         else:
             m = self.lex.range_opener_re.search(text, window_start, pos)
@@ -491,9 +495,10 @@ class QuantityParser:
                 setattr(expr, side, _bound(first.value, inclusive))
         if first.titer and not (first.op or self.lex.titer_re.search(text, max(0, first.start - 30), first.start)):
             return None
-        anchor, anchor_end = self._anchor(text, expr.end)
+        anchor, anchor_end, trigger = self._anchor(text, expr.end)
         after = self.lex.temporal_after_re.match(text, expr.end)
         kind = self._kind(text, expr, unit, temporal or bool(after) or anchor is not None)
+        direction = self._direction(text, expr, trigger) if kind == "temporal" else None
         if kind != "temporal":
             anchor = anchor_end = None
         ucum = unit.ucum if unit is not None else None
@@ -510,6 +515,7 @@ class QuantityParser:
             "relative_to": first.reference or last.reference,
             "anchor": anchor,
             "anchor_end": anchor_end,
+            "direction": direction,
             "scale_max": first.scale_max,
             "alternative_of": None,
             "pair": first.pair,
@@ -542,7 +548,7 @@ class QuantityParser:
             if taken.overlaps(start, end):
                 continue
             added.append({"start": start, "end": end, "kind": "numeric", "lower": lower, "upper": upper,
-                          "unit": None, "ucum": None, "relative_to": None, "anchor": None, "anchor_end": None,
+                          "unit": None, "ucum": None, "relative_to": None, "anchor": None, "anchor_end": None, "direction": None,
                           "scale_max": None, "alternative_of": None, "pair": None})
         if not added:
             return records
@@ -632,20 +638,37 @@ class QuantityParser:
             return bool(_OF_WHAT_RE.match(text, expr.end))
         return word not in self.lex.count_stop_words
 
-    def _anchor(self, text: str, end: int) -> Tuple[Optional[str], Optional[int]]:
-        """The anchor named after a window (`prior to screening` -> "screening"), and where
-        its phrase ends; (None, None) when there is none."""
+    def _anchor(self, text: str, end: int) -> Tuple[Optional[str], Optional[int], Optional[str]]:
+        """The anchor named after a window (`prior to screening` -> "screening"), where its
+        phrase ends, and the word that ties it to the window (`prior to`); Nones when there
+        is none."""
         window = text[end: end + 90]
         brk = _CLAUSE_BREAK_RE.search(window)
         if brk:
             window = window[: brk.start()]
         m = self.lex.anchor_re.search(window)
         if not m:
-            return None, None
-        if _NUMBER_RE.search(window, 0, m.start()) and m.group("trigger").lower() == "of":
-            return None, None
+            return None, None, None
+        trigger = " ".join(m.group("trigger").lower().split())
+        if _NUMBER_RE.search(window, 0, m.start()) and trigger == "of":
+            return None, None, None
         anchor = " ".join(m.group("anchor").lower().split())
-        return (anchor[4:] if anchor.startswith("the ") else anchor), end + m.end()
+        return (anchor[4:] if anchor.startswith("the ") else anchor), end + m.end(), trigger
+
+    def _direction(self, text: str, expr: _Expr, trigger: Optional[str]) -> Optional[str]:
+        """Where a window's event lies relative to its anchor: the word tying the anchor
+        (`prior to screening`), else a word right after the window (`30 days after
+        surgery`, `6 months ago`), else the cue before it (`in the past`); None when none
+        says (`within 4 weeks of screening`)."""
+        if trigger in self.lex.direction_words_after:
+            return self.lex.direction_words_after[trigger]
+        m = self.lex.direction_after_re.match(text, expr.end)
+        if m:
+            return self.lex.direction_words_after[" ".join(m.group().lower().split())]
+        for num in expr.nums:
+            if num.temporal_phrase in self.lex.direction_cues:
+                return self.lex.direction_cues[num.temporal_phrase]
+        return None
 
     @staticmethod
     def _share_anchors(text: str, records: List[dict]) -> None:
@@ -661,6 +684,7 @@ class QuantityParser:
         for clause, rec in temporal:
             if rec["anchor"] is None and clause in first_anchor:
                 rec["anchor"] = first_anchor[clause]["anchor"]
+                rec["direction"] = rec["direction"] or first_anchor[clause]["direction"]
 
 
 class Occupied:

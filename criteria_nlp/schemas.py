@@ -113,6 +113,17 @@ class Constraint(_Model):
         description="Index of the constraint this one is an alternative spelling of "
         "(`>2.5 mg/dL or 221 μmol/L`).",
     )
+    direction: Optional[Literal["before", "after"]] = Field(
+        default=None,
+        description="For a temporal constraint, where the event lies relative to the anchor: "
+        "`before` (`within 4 weeks prior to screening`, `in the past 6 months`), `after` "
+        "(`until 6 months after the last dose`); null when the text does not say.",
+    )
+    component: Optional[Literal["systolic", "diastolic"]] = Field(
+        default=None,
+        description="Which half of a paired value this is: `BP ≥140/90 mmHg` gives lower 140 "
+        "`systolic` and lower 90 `diastolic`, as do `SBP >140, DBP >90`; null otherwise.",
+    )
 
     def admits(self, value: float) -> bool:
         """Whether `value` (in this constraint's unit) lies inside the interval."""

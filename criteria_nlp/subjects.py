@@ -52,6 +52,7 @@ class SubjectFinder:
         self.time_subject_after = re.compile(
             r"\s*(?:of\s+)?(" + "|".join(map(re.escape, after)) + r")\b", re.IGNORECASE) if after else None
         self.max_tokens = int(data["max_tokens"])
+        self.component_words = {half: set(words) for half, words in data["component_words"].items()}
         labels = data["labels"]
         self.label_words = {
             label: set(labels[label])
@@ -228,6 +229,13 @@ class SubjectFinder:
 
     def _labelled(self, text: str, span: Tuple[int, int], kind: str) -> Subject:
         return span[0], span[1], self.label(text[span[0]:span[1]], kind)
+
+    def component(self, subject: str) -> Optional[str]:
+        """Which half of a paired value a subject names (`SBP` -> "systolic"), or None for
+        none or both (`systolic/diastolic blood pressure`)."""
+        words = set(re.split(r"[\s/(),]+", subject.lower()))
+        halves = [half for half, names in self.component_words.items() if words & names]
+        return halves[0] if len(halves) == 1 else None
 
     def label(self, subject: str, kind: str) -> str:
         """A Chia type for a subject phrase: `Major surgery` -> Procedure."""

@@ -745,3 +745,33 @@ def test_evaluate_default_path_missing_raises(tmp_path, monkeypatch):
     monkeypatch.setattr(ev, "__file__", str(tmp_path / "a" / "b" / "c" / "__init__.py"))
     with pytest.raises(InputError):
         ev.default_corpus_path("lct")
+
+
+def test_evaluate_lct_paired_value_is_one_prediction_with_both_atoms():
+    """`≥ 140/90 mmHg` is two constraints (systolic, diastolic) on one span in the output and
+    one threshold with two values in LCT: scored as one prediction carrying both atoms."""
+    text = "Inclusion Criteria:\n  1. blood pressure ≥ 140/90 mmHg\n"
+
+    def t(tid, label, needle):
+        s, e = find(text, needle)
+        return f"{tid}\t{label} {s} {e}\t{needle}"
+
+    ann = "\n".join([
+        t("T1", "Observation", "blood pressure"), t("T2", "Eq-Comparison", "≥ 140/90 mmHg"),
+        t("T3", "Eq-Operator", "≥"), t("T4", "Eq-Value", "140"), t("T5", "Eq-Value", "90"),
+        t("T6", "Eq-Unit", "mmHg"),
+        "E1\tObservation:T1 Numeric-Filter:E2",
+        "E2\tEq-Comparison:T2 Operator:T3 Value:T4 Value2:T5 Unit:T6",
+        "A1\tEq-Operator-Value T3 GTEQ",
+    ]) + "\n"
+    gold = lct_gold(parse_ann(ann, text=text, doc_id="BP"))
+    systolic = constraint(text, "≥ 140/90 mmHg", lower=140, unit="mmHg", ucum="mm[Hg]",
+                          subject="blood pressure").model_copy(update={"component": "systolic"})
+    diastolic = systolic.model_copy(update={"lower": Bound(value=90, inclusive=True),
+                                            "component": "diastolic"})
+    figures, errors = figures_lct([Document(id="BP", text=text, constraints=[systolic, diastolic])],
+                                  [gold])
+    assert sorted(gold.thresholds[0].atoms) == [("lower", 90.0), ("lower", 140.0)]
+    assert (figures["detection"]["tp"], figures["detection"]["fp"]) == (1, 0)
+    assert (figures["atoms"]["tp"], figures["atoms"]["fp"], figures["atoms"]["fn"]) == (2, 0, 0)
+    assert errors == []

@@ -52,7 +52,7 @@ def _bound(b):
          "duration", None, (5, True), "years", "a", {}),
         ("Received live/attenuated vaccination within 4 weeks prior to screening or plans to receive such",
          "within 4 weeks", "live/attenuated vaccination", "temporal", None, (4, True), "weeks", "wk",
-         {"anchor": "screening"}),
+         {"anchor": "screening", "direction": "before"}),
         # a second window takes the subject of the first across the first one's anchor
         ("Treatment with rituximab within 6 months prior to screening or within 5 half-lives, whichever is longer",
          "within 5 half-lives", "Treatment with rituximab", "temporal", None, (5, True), "half-lives",
@@ -107,3 +107,40 @@ def test_hard_cases_temporal_window_prior_to_screening(nlp):
     text = "Participation in any other clinical trial (including cell or gene therapy) within 4 weeks prior to screening"
     c = _find(criteria_nlp.annotate(text, nlp=nlp), "within 4 weeks")
     assert (c.kind, _bound(c.upper), c.ucum, c.anchor, c.negated) == ("temporal", (4, True), "wk", "screening", False)
+
+
+@pytest.mark.parametrize(
+    "criterion,expected",
+    [
+        # one ratio with a pressure unit, or after blood-pressure words, gives both halves
+        ("Uncontrolled hypertension: blood pressure ≥140/90 mmHg at screening",
+         [("≥140/90 mmHg", "systolic", (140, True)), ("≥140/90 mmHg", "diastolic", (90, True))]),
+        ("Systolic/diastolic blood pressure < 140/90",
+         [("< 140/90", "systolic", None), ("< 140/90", "diastolic", None)]),
+        # two thresholds whose subjects name the halves
+        ("SBP >140 mmHg, DBP >90 mmHg",
+         [(">140 mmHg", "systolic", (140, False)), (">90 mmHg", "diastolic", (90, False))]),
+        ("hemoglobin ≥ 9 g/dL", [("≥ 9 g/dL", None, (9, True))]),
+    ],
+)
+def test_hard_cases_paired_values_have_components(nlp, criterion, expected):
+    doc = criteria_nlp.annotate(criterion, nlp=nlp)
+    assert [(c.text, c.component, _bound(c.lower)) for c in doc.constraints] == expected
+
+
+@pytest.mark.parametrize(
+    "criterion,expr,direction,anchor",
+    [
+        ("Live vaccine within 4 weeks prior to screening", "within 4 weeks", "before", "screening"),
+        ("Myocardial infarction in the past 6 months", "in the past 6 months", "before", None),
+        ("Women must use contraception until 6 months after the last dose", "until 6 months", "after", "last dose"),
+        ("Planned surgery within the next 3 months", "within the next 3 months", "after", None),
+        ("Abnormal ECG within 4 weeks of screening", "within 4 weeks", None, "screening"),
+        # a window sharing the anchor of the next one shares its direction
+        ("Major surgery within 4 weeks or minor surgery within 2 weeks prior to screening",
+         "within 4 weeks", "before", "screening"),
+    ],
+)
+def test_hard_cases_temporal_direction(nlp, criterion, expr, direction, anchor):
+    c = _find(criteria_nlp.annotate(criterion, nlp=nlp), expr)
+    assert (c.kind, c.direction, c.anchor) == ("temporal", direction, anchor)

@@ -344,7 +344,8 @@ def sample_documents() -> list[Document]:
         constraint(lower=(2, False), relative_to="ULN", section="exclusion", criterion=3,
                    negated=True, **span(">2× ULN")),
         constraint("temporal", upper=(4, True), unit="weeks", ucum="wk", anchor="screening",
-                   section="exclusion", criterion=4, **span("within 4 weeks prior to screening")),
+                   direction="before", section="exclusion", criterion=4,
+                   **span("within 4 weeks prior to screening")),
     ]
     return [
         Document(id="NCT06980805", text=text, criteria=criteria, constraints=constraints,
@@ -387,8 +388,12 @@ def test_io_write_json_is_a_list(docs):
         (dict(lower=(8, True), upper=(10, False)), "8 ≤ x < 10"),
         (dict(lower=(2, True), upper=(2, True)), "= 2"),
         (dict(lower=(2, False), relative_to="ULN"), "> 2 × ULN"),
-        (dict(kind="temporal", upper=(4, True), unit="weeks", ucum="wk", anchor="screening"),
+        (dict(kind="temporal", upper=(4, True), unit="weeks", ucum="wk", anchor="screening", direction="before"),
          "≤ 4 wk before screening"),
+        (dict(kind="temporal", upper=(6, True), unit="months", ucum="mo", anchor="last dose", direction="after"),
+         "≤ 6 mo after last dose"),
+        (dict(kind="temporal", upper=(4, True), unit="weeks", ucum="wk", anchor="screening"), "≤ 4 wk of screening"),
+        (dict(kind="temporal", upper=(6, True), unit="months", ucum="mo", direction="before"), "≤ 6 mo before"),
         (dict(lower=(80, True), ucum="{titer}"), "≥ 1:80"),
         (dict(upper=(2.5, False), unit="×10⁹/L", ucum="10*9/L"), "< 2.5 10*9/L"),
         (dict(lower=(20, True), unit="%", ucum="%"), "≥ 20%"),

@@ -15,6 +15,12 @@ Lists
     atoms), and the gold atoms they would have covered are false negatives. The scorer
     does not merge predictions: it measures the gold's segmentation as written.
 
+Paired values
+    The two halves of one paired value (`BP ≥140/90 mmHg`: two constraints on one span,
+    ``component`` ``systolic`` then ``diastolic``, as CONTRACT.md writes them) are one
+    expression: they are scored as one prediction carrying the atoms of both (LCT
+    annotates the pair as one threshold with two values).
+
 LCT
     * detection: matched pairs are true positives, unmatched predictions false
       positives, unmatched gold thresholds false negatives;
@@ -287,14 +293,21 @@ def _as_document(pred: PredLike) -> Document:
     return Document.model_validate(pred)
 
 
-def _spanned(doc: Document) -> Tuple[List[Constraint], int]:
-    kept, unspanned = [], 0
+def _spanned(doc: Document) -> Tuple[List[Constraint], int, Dict[int, List[Atom]]]:
+    """The constraints with a span, how many have none, and the atoms of each kept
+    constraint's diastolic half (index in the kept list -> atoms), that half left out."""
+    kept: List[Constraint] = []
+    paired: Dict[int, List[Atom]] = {}
+    unspanned = 0
     for c in doc.constraints:
         if c.start is None or c.end is None:
             unspanned += 1
+        elif (c.component == "diastolic" and kept and kept[-1].component == "systolic"
+              and (kept[-1].start, kept[-1].end) == (c.start, c.end)):
+            paired[len(kept) - 1] = atoms_of(c)
         else:
             kept.append(c)
-    return kept, unspanned
+    return kept, unspanned, paired
 
 
 def _qualitative_values(doc: Document, constraints: List[Constraint]) -> List[Constraint]:
@@ -380,6 +393,7 @@ class _Scorer:
         self.n_docs = 0
         self.pred_stats = {"constraints": 0, "unspanned": 0, "documents_with_errors": 0,
                            "text_mismatch": 0}
+        self.paired: Dict[int, List[Atom]] = {}  # of the current document (see `_spanned`)
 
     def _predictions(self, gold_id: str, text: str,
                      pred: Optional[PredLike]) -> Tuple[Document, List[Constraint]]:
@@ -389,7 +403,7 @@ class _Scorer:
         if doc.errors:
             self.pred_stats["documents_with_errors"] += 1
         self.pred_stats["text_mismatch"] += _check_text(self.corpus, gold_id, text, doc, self.errors)
-        preds, unspanned = _spanned(doc)
+        preds, unspanned, self.paired = _spanned(doc)
         self.pred_stats["constraints"] += len(preds) + unspanned
         self.pred_stats["unspanned"] += unspanned
         return doc, preds
@@ -433,7 +447,7 @@ class LctScorer(_Scorer):
         matched_gold = set(match.values())
 
         for pi, c in enumerate(preds):
-            p_atoms = atoms_of(c)
+            p_atoms = atoms_of(c) + self.paired.get(pi, [])
             if pi not in match:
                 self.detection.fp += 1
                 self.atoms.fp += len(p_atoms)

@@ -116,8 +116,11 @@ def format_interval(constraint: Constraint) -> str:
         unit = None if titer else (constraint.ucum or constraint.unit)
         if unit:
             body += unit if unit == "%" else f" {unit}"
+    direction = getattr(constraint, "direction", None)
     if constraint.anchor:
-        body += f" before {constraint.anchor}"
+        body += f" {direction or 'of'} {constraint.anchor}"
+    elif direction:
+        body += f" {direction}"
     return body
 
 

@@ -176,6 +176,7 @@ class SubjectLinker(RuleDataMixin):
             if entities and rec["kind"] != "age" and (subject is None or "members" not in subject):
                 subject = self._entity_subject(text, subject, entities, rec, left) or subject
             rec["subject"] = subject
+            rec["component"] = self.finder.component(text[subject["start"]:subject["end"]]) if subject else None
             if subject is not None:
                 span = doc.char_span(subject["start"], subject["end"], label=subject["label"],
                                      alignment_mode="expand")
