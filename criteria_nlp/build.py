@@ -13,7 +13,7 @@ from spacy.tokens import Doc
 
 from .extensions import CRITERIA_KEY
 from .normalize import normalize
-from .schemas import Bound, Constraint, Criterion, Document, Entity, SpanRef, Structured
+from .schemas import Bound, Constraint, Criterion, Document, Entity, Requirement, SpanRef, Structured
 
 _VALUE_LABELS = {"temporal": "Temporal", "duration": "Temporal"}
 
@@ -52,9 +52,12 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
     if CRITERIA_KEY in doc.spans:
         for span in doc.spans[CRITERIA_KEY]:
             start, end, text = offsets.span(span.start_char, span.end_char)
+            require = span._.criterion_require
             criteria.append(Criterion(start=start, end=end, text=text,
                                       section=span._.criterion_section,
-                                      cohort=span._.criterion_cohort))
+                                      cohort=span._.criterion_cohort,
+                                      require=_requirement(require) if require else None,
+                                      parent=span._.criterion_parent))
     entities = _Entities()
 
     def span_ref(ref: dict, rec: dict) -> SpanRef:
@@ -112,6 +115,12 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
     return Document(id=doc_id, text=offsets.source, criteria=criteria,
                     entities=entities.sorted(), constraints=constraints,
                     structured=structured, errors=all_errors)
+
+
+def _requirement(require: Tuple[int, Optional[int]]) -> Requirement:
+    lower, upper = require
+    return Requirement(lower=Bound(value=lower, inclusive=True),
+                       upper=Bound(value=upper, inclusive=True) if upper is not None else None)
 
 
 def _diastolic(systolic: Constraint, pair: Optional[float]) -> Optional[Constraint]:

@@ -25,6 +25,13 @@ _TABLE: Dict[Tuple[type, str], Dict[str, Any]] = {
     (Span, "criterion_section"): {"default": None},
     # Span in doc.spans["criteria"]: the cohort a nested block applies to, or None.
     (Span, "criterion_cohort"): {"default": None},
+    # Span in doc.spans["criteria"]: for an item that introduces a list of alternatives
+    # (`at least one of the following:`), how many of its items must hold, (lower, upper or
+    # None); and the char offsets of that phrase. None for other items.
+    (Span, "criterion_require"): {"default": None},
+    (Span, "criterion_logic_phrase"): {"default": None},
+    # Span in doc.spans["criteria"]: index of the introducing item this one is listed under.
+    (Span, "criterion_parent"): {"default": None},
     # Doc: one plain dict per threshold, in the order of doc.spans["quantities"]: exact
     # char offsets into doc.text, kind, lower, upper, unit, ucum, relative_to, anchor,
     # criterion index, subject {start, end, label} and ConText flags.

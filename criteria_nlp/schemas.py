@@ -46,6 +46,14 @@ class SpanRef(_Model):
     )
 
 
+class Requirement(_Model):
+    """How many items of a list of alternatives must hold: `at least one of the following`
+    is lower 1 (inclusive), no upper."""
+
+    lower: Bound
+    upper: Optional[Bound] = None
+
+
 class Criterion(_Model):
     """One item of an eligibility list: a bullet, a numbered item or a line."""
 
@@ -54,6 +62,14 @@ class Criterion(_Model):
     text: str
     section: Optional[Section] = None
     cohort: Optional[str] = None
+    require: Optional[Requirement] = Field(
+        default=None,
+        description="For an item that introduces a list of alternatives (`Meet at least one of "
+        "the following:`), how many of the items under it must hold.",
+    )
+    parent: Optional[int] = Field(
+        default=None, description="Index of the introducing item this one is listed under."
+    )
 
 
 class Entity(_Model):

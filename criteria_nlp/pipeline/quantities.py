@@ -9,7 +9,7 @@ every criterion found by the segmenter and stores the parsed records as plain di
 """
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
@@ -30,6 +30,26 @@ def criterion_bounds(doc: Doc, criteria_key: str = CRITERIA_KEY) -> List[Tuple[i
             bounds.append((pos, pos + len(line.rstrip())))
         pos += len(line)
     return bounds
+
+
+def _outside(records: List[dict], start: int, end: int) -> List[dict]:
+    """The records not inside [start, end), `alternative_of` following the new positions."""
+    kept = [r for r in records if not (start <= r["start"] and r["end"] <= end)]
+    if len(kept) == len(records):
+        return records
+    position = {id(r): i for i, r in enumerate(kept)}
+    for r in kept:
+        if r["alternative_of"] is not None:
+            r["alternative_of"] = position.get(id(records[r["alternative_of"]]))
+    return kept
+
+
+def _logic_phrases(doc: Doc, criteria_key: str) -> Dict[int, Tuple[int, int]]:
+    """Criterion index -> char offsets of the phrase introducing its list of alternatives."""
+    if criteria_key not in doc.spans:
+        return {}
+    return {i: span._.criterion_logic_phrase for i, span in enumerate(doc.spans[criteria_key])
+            if span._.criterion_logic_phrase is not None}
 
 
 class QuantityFinder(RuleDataMixin):
@@ -79,9 +99,14 @@ class QuantityFinder(RuleDataMixin):
         """The threshold records of every criterion (`text`: `doc.text`, if already read)."""
         records: List[dict] = []
         text = doc.text if text is None else text
+        phrases = _logic_phrases(doc, self.criteria_key)
         for index, (start, end) in enumerate(criterion_bounds(doc, self.criteria_key)):
+            found = self.parser(text[start:end], offset=start)
+            phrase = phrases.get(index)
+            if phrase is not None:  # `at least one of the following`: criterion logic, no count
+                found = _outside(found, *phrase)
             base = len(records)
-            for record in self.parser(text[start:end], offset=start):
+            for record in found:
                 if record["alternative_of"] is not None:
                     record["alternative_of"] += base
                 record["criterion"] = index

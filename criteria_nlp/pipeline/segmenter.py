@@ -70,6 +70,7 @@ from spacy.tokens import Doc, Span
 
 from ..errors import RuleFileError
 from ..extensions import CRITERIA_KEY
+from ..logic import CriterionLogic
 
 RULES_FILE = "sections.json"
 SECTIONS = ("inclusion", "exclusion")
@@ -623,6 +624,7 @@ class CriteriaSegmenter(Pipe):
         self.name = name
         self.spans_key = spans_key
         self.overwrite = overwrite
+        self.logic = CriterionLogic()  # `at least one of the following:` and its items
         self._rules = default_rules()
 
     @property
@@ -679,6 +681,11 @@ class CriteriaSegmenter(Pipe):
             spans.append(span)
         if not self.overwrite and self.spans_key in doc.spans:
             spans = sorted(list(doc.spans[self.spans_key]) + spans, key=lambda s: (s.start_char, s.end_char))
+        logic = self.logic(doc.text, [(s.start_char, s.end_char, s._.criterion_section) for s in spans])
+        for span, found in zip(spans, logic):
+            span._.criterion_require = found.require
+            span._.criterion_logic_phrase = found.phrase
+            span._.criterion_parent = found.parent
         doc.spans[self.spans_key] = spans
 
     def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
