@@ -20,11 +20,13 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
+from .errors import RuleFileError
 from .lexicon import Lexicon, get_lexicon, phrase_alternation, read_resource
 
 __all__ = ["CriterionLogic", "Logic"]
 
 _INDENT = re.compile(r"[ \t]*")
+_KEYS = frozenset(("quantifiers", "at_least_words", "or_more_words", "list_words"))
 
 
 @dataclass
@@ -45,6 +47,10 @@ class CriterionLogic:
 
     def __init__(self, data: Optional[dict] = None, lexicon: Optional[Lexicon] = None) -> None:
         data = data if data is not None else read_resource("criterion_logic.json")
+        wrong = sorted({k for k in data if not k.startswith("_")} ^ _KEYS)
+        if wrong:
+            raise RuleFileError("criterion_logic.json", None, f"unknown or missing key(s) {', '.join(wrong)}")
+        self.data = data
         lexicon = lexicon or get_lexicon()
         self.quantifiers = {" ".join(k.lower().split()): v for k, v in data["quantifiers"].items()}
         self.number_words = lexicon.number_words

@@ -74,3 +74,27 @@ def test_logic_no_phrase_no_logic():
     text = "  -  at least one prior line of therapy\n       -  detail\n"
     items = [(5, 38, None), (text.index("detail"), text.index("detail") + 6, None)]
     assert [(x.require, x.parent) for x in CriterionLogic()(text, items)] == [(None, None), (None, None)]
+
+
+def test_logic_phrases_are_saved_with_the_pipeline(rules, tmp_path):
+    """The segmenter writes criterion_logic.json beside sections.json and reads it back."""
+    import json
+
+    import spacy
+
+    rules.to_disk(tmp_path / "pipe")
+    saved = tmp_path / "pipe" / "criteria_segmenter" / "criterion_logic.json"
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    data["quantifiers"]["a couple"] = [2, 2]
+    saved.write_text(json.dumps(data), encoding="utf-8")
+    loaded = spacy.load(tmp_path / "pipe")
+    doc = criteria_nlp.annotate("  -  A couple of the following:\n       -  x\n       -  y\n", nlp=loaded)
+    assert doc.criteria[0].require.lower.value == 2 and doc.criteria[0].require.upper.value == 2
+    assert [c.parent for c in doc.criteria] == [None, 0, 0]
+
+
+def test_logic_rule_file_with_a_wrong_key_is_rejected():
+    from criteria_nlp.errors import RuleFileError
+
+    with pytest.raises(RuleFileError, match="list_wordz"):
+        CriterionLogic({"quantifiers": {}, "at_least_words": [], "or_more_words": [], "list_wordz": []})

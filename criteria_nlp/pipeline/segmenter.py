@@ -73,6 +73,7 @@ from ..extensions import CRITERIA_KEY
 from ..logic import CriterionLogic
 
 RULES_FILE = "sections.json"
+LOGIC_FILE = "criterion_logic.json"
 SECTIONS = ("inclusion", "exclusion")
 
 __all__ = [
@@ -690,7 +691,8 @@ class CriteriaSegmenter(Pipe):
 
     def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
         """RETURNS (bytes): the header rules, serialized."""
-        serializers = {"rules": lambda: srsly.json_dumps(self.rules)}
+        serializers = {"rules": lambda: srsly.json_dumps(self.rules),
+                       "logic": lambda: srsly.json_dumps(self.logic.data)}
         return util.to_bytes(serializers, exclude)
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "CriteriaSegmenter":
@@ -699,27 +701,32 @@ class CriteriaSegmenter(Pipe):
         bytes_data (bytes): data of `to_bytes`.
         RETURNS (CriteriaSegmenter): self.
         """
-        deserializers = {"rules": lambda b: self.set_rules(srsly.json_loads(b))}
+        deserializers = {"rules": lambda b: self.set_rules(srsly.json_loads(b)),
+                         "logic": lambda b: setattr(self, "logic", CriterionLogic(srsly.json_loads(b)))}
         util.from_bytes(bytes_data, deserializers, exclude)
         return self
 
     def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> None:
-        """Save the header rules to `path/sections.json`.
+        """Save the header rules to `path/sections.json` and the criterion-logic phrases to
+        `path/criterion_logic.json`.
 
         path (str or Path): a directory, created if missing.
         """
         path = util.ensure_path(path)
-        serializers = {RULES_FILE: lambda p: srsly.write_json(p, self.rules)}
+        serializers = {RULES_FILE: lambda p: srsly.write_json(p, self.rules),
+                       LOGIC_FILE: lambda p: srsly.write_json(p, self.logic.data)}
         util.to_disk(path, serializers, exclude)
 
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "CriteriaSegmenter":
-        """Load the header rules from `path/sections.json`.
+        """Load the header rules from `path/sections.json` and the criterion-logic phrases
+        from `path/criterion_logic.json` (a pipeline saved without it keeps the package's).
 
         path (str or Path): a directory written by `to_disk`.
         RETURNS (CriteriaSegmenter): self.
         """
         path = util.ensure_path(path)
-        deserializers = {RULES_FILE: lambda p: self.set_rules(_read_rules(p))}
+        deserializers = {RULES_FILE: lambda p: self.set_rules(_read_rules(p)),
+                         LOGIC_FILE: lambda p: p.exists() and setattr(self, "logic", CriterionLogic(srsly.read_json(p)))}
         util.from_disk(path, deserializers, exclude)
         return self
 
