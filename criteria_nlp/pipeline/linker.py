@@ -246,7 +246,7 @@ class SubjectLinker(RuleDataMixin):
         opening = _open_bracket(text, left, rec["start"])
         if found is None and opening is not None and _aside_closes_phrase(text, rec["end"], hi):
             # `handgrip strength (<26 kg in men; <16 kg in women)`
-            found = self.finder.find(text, opening, rec["end"], rec["kind"], rec["unit"], lo, hi)
+            found = self.finder.find(text, opening, rec["end"], rec["kind"], rec["unit"], left, hi)
         if found is not None:
             return {"start": found[0], "end": found[1], "label": found[2]}
         return self._inherited(text, records, i, lo)

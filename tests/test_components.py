@@ -1,0 +1,133 @@
+"""The linker, the ConText component and `build.py`, each on its own: the component run on
+a Doc that the components before it have filled, its own output read directly."""
+import pytest
+
+import criteria_nlp
+from criteria_nlp.build import build_document
+from criteria_nlp.normalize import normalize
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return criteria_nlp.load(entities=False)
+
+
+def run_until(nlp, text, last):
+    """The Doc after the pipeline's components up to and including `last`."""
+    doc = nlp.make_doc(text)
+    for name, proc in nlp.pipeline:
+        doc = proc(doc)
+        if name == last:
+            return doc
+    raise ValueError(last)
+
+
+def subjects(doc):
+    text = doc.text
+    return [(text[r["start"]:r["end"]], r["subject"] and text[r["subject"]["start"]:r["subject"]["end"]])
+            for r in doc._.criteria_quantities]
+
+
+# --------------------------------------------------------------------------- linker
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("IgA deficiency (serum IgA level <10 mg/dL).", [("<10 mg/dL", "serum IgA level")]),
+        ("Major surgery within 4 weeks prior to screening", [("within 4 weeks", "Major surgery")]),
+        # the second threshold has no words of its own: it inherits, across an aside
+        ("AST <2.5 × ULN (<5 × ULN if liver metastases are present)",
+         [("<2.5 × ULN", "AST"), ("<5 × ULN", "AST")]),
+        # a second window inherits across the first window's anchor
+        ("rituximab within 6 months prior to screening or within 5 half-lives",
+         [("within 6 months", "rituximab"), ("within 5 half-lives", "rituximab")]),
+    ],
+)
+def test_components_linker_subjects(rules, text, expected):
+    doc = run_until(rules, text, "criteria_linker")
+    assert subjects(doc) == expected
+
+
+def test_components_linker_keeps_coordinated_members(nlp):
+    """Members come from recognised entities: the default pipeline."""
+    doc = run_until(nlp, "No history of myocardial infarction or stroke within the past 6 months", "criteria_linker")
+    (record,) = doc._.criteria_quantities
+    members = [doc.text[m["start"]:m["end"]] for m in record["subject"]["members"]]
+    assert members == ["myocardial infarction", "stroke"]
+
+
+@pytest.mark.parametrize(
+    "text,component",
+    [("SBP >140 mmHg", "systolic"), ("diastolic blood pressure >90 mmHg", "diastolic"),
+     ("systolic/diastolic blood pressure >140 mmHg", None), ("hemoglobin >9 g/dL", None)],
+)
+def test_components_linker_component_from_the_subject(rules, text, component):
+    doc = run_until(rules, text, "criteria_linker")
+    assert [r["component"] for r in doc._.criteria_quantities] == [component]
+
+
+# --------------------------------------------------------------------------- ConText
+
+
+@pytest.mark.parametrize(
+    "text,flag",
+    [
+        ("No platelet count <50 × 10^9/L", "negated"),
+        ("If receiving oral glucocorticoids, the dose must be ≤40 mg/day", "hypothetical"),
+        ("History of hemoglobin <8 g/dL", "historical"),
+    ],
+)
+def test_components_context_sets_the_flag_on_the_record(rules, text, flag):
+    doc = run_until(rules, text, "criteria_context")
+    (record,) = doc._.criteria_quantities
+    assert record[flag] is True
+    assert all(record[other] is False for other in ("negated", "hypothetical", "historical") if other != flag)
+
+
+def test_components_context_scope_ends_with_the_criterion(rules):
+    """`No` in one criterion does not negate the next one."""
+    doc = run_until(rules, "Inclusion Criteria:\n- No anemia\n- hemoglobin ≥ 10 g/dL\n", "criteria_context")
+    (record,) = doc._.criteria_quantities
+    assert record["negated"] is False
+
+
+def test_components_context_flags_recognised_entities(nlp):
+    doc = run_until(nlp, "No history of stroke", "criteria_context")
+    stroke = next(e for e in doc.ents if e.text == "stroke")
+    assert stroke._.criteria_context["negated"] is True
+
+
+# --------------------------------------------------------------------------- build
+
+
+def test_components_build_maps_offsets_to_the_text_as_given(rules):
+    text = "SLEDAI-2000 score $\\geq 7$ at screening; hemoglobin &gt;= 9 g/dL"
+    document = build_document(rules(text))
+    assert normalize(text).changed
+    for constraint in document.constraints:
+        assert text[constraint.start:constraint.end] == constraint.text
+    assert [c.lower.value for c in document.constraints] == [7.0, 9.0]
+
+
+def test_components_build_paired_value_and_alternatives_keep_their_indexes(rules):
+    text = "BP ≥140/90 mmHg; creatinine >2.5 mg/dL or 221 µmol/L"
+    document = build_document(rules(text))
+    got = [(c.text, c.component, c.lower.value, c.alternative_of) for c in document.constraints]
+    assert got == [("≥140/90 mmHg", "systolic", 140.0, None), ("≥140/90 mmHg", "diastolic", 90.0, None),
+                   (">2.5 mg/dL", None, 2.5, None), ("221 µmol/L", None, 221.0, 2)]
+
+
+def test_components_build_negated_flag_reaches_constraint_and_entity(rules):
+    document = build_document(rules("No platelet count <50 × 10^9/L"))
+    (constraint,) = document.constraints
+    assert constraint.negated is True
+    value = next(e for e in document.entities if e.start == constraint.start and e.end == constraint.end)
+    assert value.negated is True
+
+
+def test_components_build_criterion_logic(rules):
+    text = "  -  Two or more of the following:\n       -  fever\n       -  cough\n"
+    document = build_document(rules(text))
+    assert [(c.require.lower.value if c.require else None, c.parent) for c in document.criteria] == [
+        (2.0, None), (None, 0), (None, 0)]
