@@ -52,6 +52,9 @@ def _b(value, inclusive):
         # a pair that is no range keeps the comparator of its first number
         ("glucose = 5 to 3 mmol/L", "= 5", "numeric", _b(5, True), _b(5, True), None, None),
         ("platelets ≥100,000/mm^3", "≥100,000/mm^3", "numeric", _b(100000, True), None, "/mm^3", "/mm3"),
+        # a negated comparator turns it around
+        ("weight no lower than 50 kg", "no lower than 50 kg", "numeric", _b(50, True), None, "kg", "kg"),
+        ("tumour size not larger than 3 cm", "not larger than 3 cm", "numeric", None, _b(3, True), "cm", "cm"),
         # a range with a comparator on its upper end only, and two bounds joined by `or`
         ("creatinine clearance 30 to < 60 mL/min", "30 to < 60 mL/min", "numeric", _b(30, True), _b(60, False), "mL/min", "mL/min"),
         ("children aged 2 to <12 years", "2 to <12 years", "age", _b(2, True), _b(12, False), "years", "a"),
