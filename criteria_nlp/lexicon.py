@@ -103,6 +103,7 @@ LEXICON_KEYS = frozenset((
     "bound_pair_joiners",
     "comparators_after",
     "comparators_before",
+    "count_adjectives",
     "count_stop_words",
     "direction_cues",
     "direction_words_after",
@@ -170,6 +171,7 @@ class Lexicon:
         self.dose_dimensions = set(data["dose_dimensions"])
         self.dose_ucum = set(data["dose_ucum"])
         self.count_stop_words = {_key(w) for w in data["count_stop_words"]}
+        self.count_adjectives = {_key(w) for w in data["count_adjectives"]}
         self.range_joiners = frozenset(data["range_joiners"])
         self.opened_range_joiners = frozenset(data["opened_range_joiners"])
         self.equals_range_joiners = frozenset(data["equals_range_joiners"])

@@ -636,6 +636,9 @@ class QuantityParser:
         word = m.group(1).lower()
         if word == "of":
             return bool(_OF_WHAT_RE.match(text, expr.end))
+        if word in self.lex.count_adjectives:  # `≥2 prior lines of therapy`; `2 prior to` is none
+            m = _NEXT_WORD_RE.match(text, m.end())
+            return m is not None and m.group(1).lower() not in self.lex.count_stop_words
         return word not in self.lex.count_stop_words
 
     def _anchor(self, text: str, end: int) -> Tuple[Optional[str], Optional[int], Optional[str]]:

@@ -52,6 +52,9 @@ def _b(value, inclusive):
         # a pair that is no range keeps the comparator of its first number
         ("glucose = 5 to 3 mmol/L", "= 5", "numeric", _b(5, True), _b(5, True), None, None),
         ("platelets ≥100,000/mm^3", "≥100,000/mm^3", "numeric", _b(100000, True), None, "/mm^3", "/mm3"),
+        # a count with an adjective before its noun
+        ("at least 2 prior lines of systemic therapy", "at least 2", "count", _b(2, True), None, None, None),
+        ("no more than 3 previous chemotherapy regimens", "no more than 3", "count", None, _b(3, True), None, None),
         # a negated comparator turns it around
         ("weight no lower than 50 kg", "no lower than 50 kg", "numeric", _b(50, True), None, "kg", "kg"),
         ("tumour size not larger than 3 cm", "not larger than 3 cm", "numeric", None, _b(3, True), "cm", "cm"),
