@@ -251,6 +251,11 @@ class QuantityParser:
             nums.append(num)
         for num in nums:
             self._right(text, num)
+        kept: List[_Num] = []
+        for num in nums:  # `10 hours a week`: the `a` is the number before's unit, no number
+            if not (kept and num.start < kept[-1].right):
+                kept.append(num)
+        nums = kept
         for i, num in enumerate(nums):
             floor = nums[i - 1].right if i else 0
             self._left(text, num, floor)

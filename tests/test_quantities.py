@@ -52,6 +52,9 @@ def _b(value, inclusive):
         # a pair that is no range keeps the comparator of its first number
         ("glucose = 5 to 3 mmol/L", "= 5", "numeric", _b(5, True), _b(5, True), None, None),
         ("platelets ≥100,000/mm^3", "≥100,000/mm^3", "numeric", _b(100000, True), None, "/mm^3", "/mm3"),
+        # rates: events per hour, days per week
+        ("apnea-hypopnea index >5/hour", ">5/hour", "numeric", _b(5, False), None, "/hour", "/h"),
+        ("uses e-cigarettes more than 2 days per week", "more than 2 days per week", "numeric", _b(2, False), None, "days per week", "d/wk"),
         # a count with an adjective before its noun
         ("at least 2 prior lines of systemic therapy", "at least 2", "count", _b(2, True), None, None, None),
         ("no more than 3 previous chemotherapy regimens", "no more than 3", "count", None, _b(3, True), None, None),
@@ -225,6 +228,12 @@ def test_quantities_lists_that_make_no_interval_stay_apart():
     assert [q["lower"] for q in find_quantities("NYHA class I and III")] == []
     assert [(q["lower"], q["upper"]) for q in find_quantities("hemoglobin <10 or >16 g/dL")] == [
         (None, _b(10, False)), (_b(16, False), None)]
+
+
+@pytest.mark.parametrize("text", ["exercise 10 hours a week", "smokes more than 10 cigarettes a day"])
+def test_quantities_a_word_inside_a_unit_is_no_number(text):
+    """The `a` of `hours a week` belongs to the unit of the number before it."""
+    assert len(find_quantities(text)) == 1
 
 
 def test_quantities_bare_normal_is_no_reference():
