@@ -70,13 +70,11 @@ def _ascii_case_variants() -> Dict[str, str]:
     """Every character that IGNORECASE matches with each ASCII letter (`k`: `kK` and the
     Kelvin sign), found by asking the regex engine itself."""
     variants = {c: c + c.upper() for c in "abcdefghijklmnopqrstuvwxyz"}
-    letter = re.compile("[a-z]", re.IGNORECASE)
-    for code in range(0x80, 0x10000):
-        char = chr(code)
-        if letter.fullmatch(char):
-            for c in variants:
-                if re.fullmatch(c, char, re.IGNORECASE):
-                    variants[c] += char
+    others = "".join(map(chr, range(0x80, 0x10000)))
+    for char in re.findall("[a-z]", others, re.IGNORECASE):  # one scan in C: a handful
+        for c in variants:
+            if re.fullmatch(c, char, re.IGNORECASE):
+                variants[c] += char
     return variants
 
 
@@ -227,7 +225,9 @@ class Lexicon:
         self.scale_comparator_re = re.compile(  # `greater than Grade 1`
             r"(?P<comp>" + phrase_alternation(self.comparators_before) + r")\s*"
             + phrase_alternation(data["scale_comparator_words"]) + r"[\s:=]*$", flags)
-        roman_joiners = (self.range_joiners | self.scale_range_joiners | self.list_joiners) - {""}
+        # a pair on a scale (`II-IV`, `III or IV`) is a range; a longer list must be consecutive
+        self.scale_pair_joiners = self.range_joiners | self.scale_range_joiners
+        roman_joiners = (self.scale_pair_joiners | self.list_joiners) - {""}
         joiner = "|".join(re.escape(j) for j in sorted(roman_joiners, key=len, reverse=True))
         self.roman_re = re.compile(  # `NYHA class II-IV`, `stage III or IV`, `class II, III or IV`
             phrase_alternation(data["roman_scale_words"]) + r"\s*(?P<roman>" + ROMAN + r")"

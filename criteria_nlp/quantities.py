@@ -588,7 +588,7 @@ class QuantityParser:
         for n in numerals:
             joiners.append(more[pos: n.start()].strip().lower())
             pos = n.end()
-        if len(values) == 2 and joiners[0] in self.lex.range_joiners | self.lex.scale_range_joiners:
+        if len(values) == 2 and joiners[0] in self.lex.scale_pair_joiners:
             return values[1]
         if all(j in self.lex.list_joiners for j in joiners) and all(
                 b == a + 1 for a, b in zip(values, values[1:])):

@@ -393,20 +393,20 @@ class _Scorer:
         self.n_docs = 0
         self.pred_stats = {"constraints": 0, "unspanned": 0, "documents_with_errors": 0,
                            "text_mismatch": 0}
-        self.paired: Dict[int, List[Atom]] = {}  # of the current document (see `_spanned`)
 
-    def _predictions(self, gold_id: str, text: str,
-                     pred: Optional[PredLike]) -> Tuple[Document, List[Constraint]]:
-        """The predicted Document of one gold document and its spanned constraints."""
+    def _predictions(self, gold_id: str, text: str, pred: Optional[PredLike]
+                     ) -> Tuple[Document, List[Constraint], Dict[int, List[Atom]]]:
+        """The predicted Document of one gold document, its spanned constraints, and the
+        atoms of the diastolic half of each paired one (see `_spanned`)."""
         self.n_docs += 1
         doc = _as_document(pred) if pred is not None else Document(id=gold_id, text=text)
         if doc.errors:
             self.pred_stats["documents_with_errors"] += 1
         self.pred_stats["text_mismatch"] += _check_text(self.corpus, gold_id, text, doc, self.errors)
-        preds, unspanned, self.paired = _spanned(doc)
+        preds, unspanned, paired = _spanned(doc)
         self.pred_stats["constraints"] += len(preds) + unspanned
         self.pred_stats["unspanned"] += unspanned
-        return doc, preds
+        return doc, preds, paired
 
 
 # --------------------------------------------------------------------------- LCT
@@ -431,7 +431,7 @@ class LctScorer(_Scorer):
 
     def add(self, gold: LctGoldDoc, pred: Optional[PredLike]) -> None:
         text = gold.text
-        doc, preds = self._predictions(gold.id, text, pred)
+        doc, preds, paired = self._predictions(gold.id, text, pred)
         golds = gold.thresholds
         gs = self.gold_stats
         for g in golds:
@@ -447,7 +447,7 @@ class LctScorer(_Scorer):
         matched_gold = set(match.values())
 
         for pi, c in enumerate(preds):
-            p_atoms = atoms_of(c) + self.paired.get(pi, [])
+            p_atoms = atoms_of(c) + paired.get(pi, [])
             if pi not in match:
                 self.detection.fp += 1
                 self.atoms.fp += len(p_atoms)
@@ -535,7 +535,7 @@ class ChiaScorer(_Scorer):
 
     def add(self, gold: ChiaGoldDoc, pred: Optional[PredLike]) -> None:
         text = gold.text
-        doc, preds = self._predictions(gold.id, text, pred)
+        doc, preds, _ = self._predictions(gold.id, text, pred)
         preds = preds + _qualitative_values(doc, preds)
         golds = gold.values
         gs = self.gold_stats
