@@ -11,6 +11,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 from spacy.tokens import Doc
 
+from .doctext import doc_text, normalization
 from .extensions import CRITERIA_KEY
 from .normalize import normalize
 from .schemas import Bound, Constraint, Criterion, Document, Entity, Requirement, SpanRef, Structured
@@ -22,10 +23,14 @@ class _OffsetMap:
     """Normalized char offsets -> offsets of the text as given."""
 
     def __init__(self, doc: Doc) -> None:
-        self.source: str = doc._.criteria_source if doc._.criteria_source is not None else doc.text
-        self.normalized = normalize(self.source) if doc._.criteria_source is not None else None
-        if self.normalized is not None and self.normalized.text != doc.text:
-            raise ValueError("the Doc's text is not the normalization of its source text")
+        source = doc._.criteria_source
+        self.source: str = source if source is not None else doc_text(doc)
+        self.normalized = None
+        if source is not None:
+            known = normalization(doc)  # the tokenizer's own, unless the Doc was copied
+            self.normalized = known if known is not None and known.source == source else normalize(source)
+            if self.normalized.text != doc_text(doc):
+                raise ValueError("the Doc's text is not the normalization of its source text")
 
     def span(self, start: int, end: int) -> Tuple[int, int, str]:
         if self.normalized is not None:

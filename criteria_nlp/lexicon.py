@@ -9,7 +9,7 @@ import json
 import re
 from functools import lru_cache
 from importlib.resources import files
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from .errors import RuleFileError
 
@@ -44,19 +44,28 @@ def phrase_alternation(phrases: Iterable[str]) -> str:
     every position. Phrases of different groups cannot match at the same position, so the
     order of the groups does not change what matches.
     """
-    groups: Dict[str, List[str]] = {}
+    branches = []
     for phrase in sorted(set(phrases), key=len, reverse=True):
         words = phrase.split()
-        first = words[0][0]
         rest = r"\s+".join([re.escape(words[0][1:])] + [re.escape(w) for w in words[1:]])
         if phrase[-1:].isalnum():
             rest += r"(?![\w])"
+        branches.append((words[0][0], rest))
+    return _grouped(branches, r"[\w-]")
+
+
+def _grouped(branches: List[Tuple[str, str]], not_before: str) -> str:
+    """The alternation of (first character, regex of the rest) branches, in their order,
+    grouped by first character; where that character is a word character, the one before
+    it must not match the class `not_before`."""
+    groups: Dict[str, List[str]] = {}
+    for first, rest in branches:
         groups.setdefault(_group_key(first), []).append(rest)
     parts = []
     for key, rests in groups.items():
         head = _case_class(key) if key in _CASE_VARIANTS else "(?i:" + re.escape(key) + ")"
         if key.isalnum():
-            head += r"(?<![\w-].)"  # the character before the phrase is no word character
+            head += "(?<!" + not_before + ".)"  # the character before the phrase
         parts.append(head + "(?i:" + "|".join(rests) + ")")
     return "(?:" + "|".join(parts) + ")"
 
@@ -258,15 +267,14 @@ class EndAnchored:
     """
 
     def __init__(self, phrases: Iterable[str], flags: int, gap_reversed: str = r"\s*") -> None:
-        parts = []
+        branches = []  # each phrase reversed, grouped by its last character
         for phrase in sorted(set(phrases), key=len, reverse=True):
-            body = r"\s+".join(re.escape(w[::-1]) for w in reversed(phrase.split()))
-            if phrase[-1:].isalnum():
-                body = r"(?<![\w])" + body
+            words = [w[::-1] for w in reversed(phrase.split())]
+            rest = r"\s+".join([re.escape(words[0][1:])] + [re.escape(w) for w in words[1:]])
             if phrase[:1].isalnum():
-                body = body + r"(?![\w-])"
-            parts.append(body)
-        self.pattern = re.compile(gap_reversed + "(?:" + "|".join(parts) + ")", flags)
+                rest += r"(?![\w-])"
+            branches.append((words[0][0], rest))
+        self.pattern = re.compile(gap_reversed + _grouped(branches, r"[\w]"), flags)
 
     def search(self, text: str, lo: int, hi: int) -> Optional["PhraseHit"]:
         """The phrase (with its gap) ending at `hi`, starting at or after `lo`, or None."""

@@ -500,8 +500,10 @@ class QuantityParser:
                 setattr(expr, side, _bound(first.value, inclusive))
         if first.titer and not (first.op or self.lex.titer_re.search(text, max(0, first.start - 30), first.start)):
             return None
-        anchor, anchor_end, trigger = self._anchor(text, expr.end)
-        after = self.lex.temporal_after_re.match(text, expr.end)
+        anchor = anchor_end = trigger = after = None
+        if unit is not None and unit.is_time:  # only a time can be a window with an anchor
+            anchor, anchor_end, trigger = self._anchor(text, expr.end)
+            after = self.lex.temporal_after_re.match(text, expr.end)
         kind = self._kind(text, expr, unit, temporal or bool(after) or anchor is not None)
         direction = self._direction(text, expr, trigger) if kind == "temporal" else None
         if kind != "temporal":

@@ -110,6 +110,21 @@ def test_components_build_maps_offsets_to_the_text_as_given(rules):
     assert [c.lower.value for c in document.constraints] == [7.0, 9.0]
 
 
+def test_components_build_a_doc_restored_from_bytes_maps_offsets_too(rules):
+    """The tokenizer's offset map is kept per Doc object; a Doc read back from bytes has
+    none, and build normalizes its source text again to the same offsets."""
+    from spacy.tokens import Doc
+
+    from criteria_nlp.doctext import doc_text, normalization
+
+    text = "SLEDAI-2000 score $\\geq 7$ at screening; hemoglobin &gt;= 9 g/dL"
+    doc = rules(text)
+    restored = Doc(rules.vocab).from_bytes(doc.to_bytes())
+    assert normalization(doc).source == text and normalization(restored) is None
+    assert doc_text(restored) == doc_text(doc) == doc.text
+    assert build_document(restored).model_dump() == build_document(doc).model_dump()
+
+
 def test_components_build_paired_value_and_alternatives_keep_their_indexes(rules):
     text = "BP ≥140/90 mmHg; creatinine >2.5 mg/dL or 221 µmol/L"
     document = build_document(rules(text))

@@ -185,7 +185,8 @@ def test_hostile_abbreviation_brackets_as_scispacy_finds_them(rules, corpora):
 
 
 _PHRASE_PIECES = ["less", "than", "not", "more", "at", "least", "greater", "or", "equal", "to",
-                  "≥", "<", ">", "=", "score", "of", "grade", "ECOG", ":", "(", " ", "  ", "\n", "-", "x", "1"]
+                  "≥", "<", ">", "=", "score", "of", "grade", "ECOG", ":", "(", " ", "  ", "\n", "-", "x", "1",
+                  "LESS", "Than", "ſcore", "\u212aarnofsky", "İ", "ı"]
 
 
 @settings(max_examples=300)

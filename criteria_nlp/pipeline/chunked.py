@@ -20,6 +20,7 @@ from typing import Iterator, List, Tuple
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from ..doctext import doc_text
 from ._docs import tokens_of
 from .loading import RECOGNIZER_PIPES
 
@@ -54,7 +55,7 @@ def run_chunked(nlp: Language, text: str, *, max_tokens: int = 500) -> Doc:
 def _recognize(nlp: Language, doc: Doc, max_tokens: int, group: int = 8) -> None:
     pipes = [nlp.get_pipe(name) for name in RECOGNIZER_PIPES if name in nlp.pipe_names]
     pieces = iter(_pieces(doc, max_tokens))
-    text = doc.text  # built from the tokens on every access, and Span.text reads it whole
+    text = doc_text(doc)  # Span.text would build the whole Doc's text each time
     ents: List[Span] = []
     for batch in iter(lambda: list(islice(pieces, group)), []):  # a few pieces at a time
         # a piece of 500 tokens without a letter (a rule of dashes, a run of numbers and

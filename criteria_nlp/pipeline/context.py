@@ -35,6 +35,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .. import extensions
+from ..doctext import doc_text
 from ..extensions import CRITERIA_KEY, QUANTITIES_KEY
 from ..lexicon import read_resource
 from ._serialize import RuleDataMixin
@@ -184,7 +185,7 @@ class ContextFlags(RuleDataMixin):
                                   dtype="int64")
         at = numpy.searchsorted(idx, char_starts)
         at = at[(at < len(idx)) & (idx[numpy.minimum(at, len(idx) - 1)] == char_starts)]
-        newlines = numpy.array([m.start() for m in _NEWLINE.finditer(doc.text)], dtype="int64")
+        newlines = numpy.array([m.start() for m in _NEWLINE.finditer(doc_text(doc))], dtype="int64")
         after = numpy.searchsorted(idx, newlines, side="right")  # the token after the one holding it
         starts = numpy.concatenate(([0], at, after[after < len(idx)]))
         return numpy.unique(starts).tolist()

@@ -23,6 +23,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
 
+from ..doctext import doc_text
 from ..extensions import CRITERIA_KEY, SUBJECTS_KEY
 from ..lexicon import read_resource
 from ..subjects import SubjectFinder
@@ -164,7 +165,7 @@ class SubjectLinker(RuleDataMixin):
     def __call__(self, doc: Doc) -> Doc:
         records: List[dict] = doc._.criteria_quantities or []
         bounds = criterion_bounds(doc, self.criteria_key)
-        text = doc.text
+        text = doc_text(doc)
         ents = doc.ents  # a new tuple of Spans on every access: read once
         entities = _Spans([self._trimmed(text, e.start_char, e.end_char, e.label_) for e in ents
                            if e.label_ in SUBJECT_LABELS])

@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Tuple
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
 
+from ..doctext import doc_text
 from ..extensions import CRITERIA_KEY, QUANTITIES_KEY, VALUES_KEY
 from ..lexicon import Lexicon, read_resource
 from ..quantities import QuantityParser, find_qualitative_values
@@ -25,7 +26,7 @@ def criterion_bounds(doc: Doc, criteria_key: str = CRITERIA_KEY) -> List[Tuple[i
     if criteria_key in doc.spans and len(doc.spans[criteria_key]):
         return [(span.start_char, span.end_char) for span in doc.spans[criteria_key]]
     bounds, pos = [], 0
-    for line in doc.text.splitlines(keepends=True):
+    for line in doc_text(doc).splitlines(keepends=True):
         if line.strip():
             bounds.append((pos, pos + len(line.rstrip())))
         pos += len(line)
@@ -79,7 +80,7 @@ class QuantityFinder(RuleDataMixin):
         self.parser = QuantityParser(Lexicon(data), bare_units=self.bare_units)
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text  # built from the tokens on every access: read it once
+        text = doc_text(doc)
         self.set_annotations(doc, self.match(doc, text))
         values = []
         by_criterion: dict = {}
@@ -98,7 +99,7 @@ class QuantityFinder(RuleDataMixin):
     def match(self, doc: Doc, text: Optional[str] = None) -> List[dict]:
         """The threshold records of every criterion (`text`: `doc.text`, if already read)."""
         records: List[dict] = []
-        text = doc.text if text is None else text
+        text = doc_text(doc) if text is None else text
         phrases = _logic_phrases(doc, self.criteria_key)
         for index, (start, end) in enumerate(criterion_bounds(doc, self.criteria_key)):
             found = self.parser(text[start:end], offset=start)

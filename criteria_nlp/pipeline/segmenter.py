@@ -68,6 +68,7 @@ from spacy.language import Language
 from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
 
+from ..doctext import doc_text
 from ..errors import RuleFileError
 from ..extensions import CRITERIA_KEY
 from ..logic import CriterionLogic
@@ -661,7 +662,7 @@ class CriteriaSegmenter(Pipe):
         """
         error_handler = self.get_error_handler()
         try:
-            self.set_annotations(doc, segment(doc.text, self._rules))
+            self.set_annotations(doc, segment(doc_text(doc), self._rules))
             return doc
         except Exception as e:
             return error_handler(self.name, self, [doc], e)
@@ -682,7 +683,7 @@ class CriteriaSegmenter(Pipe):
             spans.append(span)
         if not self.overwrite and self.spans_key in doc.spans:
             spans = sorted(list(doc.spans[self.spans_key]) + spans, key=lambda s: (s.start_char, s.end_char))
-        logic = self.logic(doc.text, [(s.start_char, s.end_char, s._.criterion_section) for s in spans])
+        logic = self.logic(doc_text(doc), [(s.start_char, s.end_char, s._.criterion_section) for s in spans])
         for span, found in zip(spans, logic):
             span._.criterion_require = found.require
             span._.criterion_logic_phrase = found.phrase

@@ -22,6 +22,7 @@ from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, registry
 
 from .. import extensions  # noqa: F401  (registers Doc._.criteria_source)
+from ..doctext import remember_normalization
 from ..normalize import normalize
 
 #: Whitespace-free runs longer than this are tokenized in pieces of this length.
@@ -48,6 +49,7 @@ class NormalizingTokenizer:
             doc = Doc.from_docs([self.tokenizer(piece) for piece in pieces], ensure_whitespace=False)
         if normalized.changed:
             doc._.criteria_source = text
+        remember_normalization(doc, normalized)
         return doc
 
     def pipe(self, texts, batch_size: int = 1000):
