@@ -12,6 +12,7 @@ from importlib.resources import files
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from .errors import RuleFileError
+from .number_words import WordNumbers
 
 RESOURCES = "criteria_nlp.resources"
 
@@ -32,10 +33,11 @@ def read_resource(name: str) -> dict:
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
-def phrase_alternation(phrases: Iterable[str]) -> str:
+def phrase_alternation(phrases: Iterable[str], not_before: str = r"[\w-]") -> str:
     """One regex alternation of literal phrases, matched case-insensitively whatever the
-    flags: longest first, word-bounded where a phrase starts or ends with a word character,
-    any run of spaces matching one space.
+    flags: longest first, word-bounded where a phrase starts or ends with a word character
+    (the character before one that starts with a word character must not match the class
+    `not_before`), any run of spaces matching one space.
 
     The phrases are grouped by their first character, and a group opens with that character
     outside IGNORECASE (`(?-i:[aA])`) and only then checks the word boundary before it: the
@@ -51,7 +53,7 @@ def phrase_alternation(phrases: Iterable[str]) -> str:
         if phrase[-1:].isalnum():
             rest += r"(?![\w])"
         branches.append((words[0][0], rest))
-    return _grouped(branches, r"[\w-]")
+    return _grouped(branches, not_before)
 
 
 def _grouped(branches: List[Tuple[str, str]], not_before: str) -> str:
@@ -118,13 +120,18 @@ LEXICON_KEYS = frozenset((
     "dose_ucum",
     "elapsed_after",
     "equals_range_joiners",
+    "fraction_words",
     "frequency_words",
+    "inclusivity_words",
     "list_joiners",
     "multiplied_references",
     "multiplier_words",
+    "number_articles",
+    "number_scales",
     "number_words",
     "number_words_needing_context",
     "opened_range_joiners",
+    "ordinal_fraction_words",
     "paired_value_words",
     "person_words",
     "qualitative_values",
@@ -136,6 +143,7 @@ LEXICON_KEYS = frozenset((
     "scale_comparator_words",
     "scale_range_joiners",
     "scale_words",
+    "sign_words",
     "temporal_after",
     "temporal_before",
     "titer_words",
@@ -246,8 +254,13 @@ class Lexicon:
             phrase_alternation(data["qualitative_values"]) + r"|\+(?<=[A-Za-z0-9]\+)(?![\w+])", flags)
         self.unit_modifier_re = re.compile(  # `≥6 consecutive weeks`, `5 elimination half-lives`
             r"\s*" + phrase_alternation(data["unit_modifiers"]) + r"(?=\s)", flags)
-        self.number_word_re = re.compile(  # `three (3)`
-            phrase_alternation(self.number_words) + r"(?![\w-])(?:\s*\(\s*\d+\s*\))?", flags)
+        self.inclusivity_words: Dict[str, bool] = {_key(k): v for k, v in data["inclusivity_words"].items()}
+        self.inclusivity_re = re.compile(  # `(inclusive)`, `, exclusive`, `or equal` where a phrase ends
+            r"\s*(?:\(\s*(?P<word>" + phrase_alternation(self.inclusivity_words) + r")\s*\)"
+            r"|,?\s*(?P<bare>" + phrase_alternation(self.inclusivity_words) + r")(?=\s*(?:[),;.\n]|and\b|or\b|$)))",
+            flags)
+        self.word_numbers = WordNumbers(data, phrase_alternation)  # `one hundred and seventy`
+        self.sign_before_re = EndAnchored(data["sign_words"], flags)  # `≤ minus 2.5`
 
 
 def _key(phrase: str) -> str:

@@ -79,6 +79,8 @@ class _Num:
     scale_max: Optional[float] = None
     pair: Optional[float] = None
     right: int = 0  # end of the number with its unit, reference and suffix
+    inclusive: Optional[bool] = None  # said in words after that: `(inclusive)`, `(exclusive)`
+    marker_end: Optional[int] = None  # where those words end
 
     @property
     def left(self) -> int:
@@ -88,6 +90,11 @@ class _Num:
             if start is not None and start < left:
                 left = start
         return left
+
+    @property
+    def after(self) -> int:
+        """Where what follows the number starts: past its inclusivity words, if any."""
+        return self.marker_end if self.marker_end is not None else self.right
 
     @property
     def op(self) -> Optional[str]:
@@ -129,6 +136,20 @@ def _bound(value: float, inclusive: bool) -> dict:
     return {"value": float(value), "inclusive": bool(inclusive)}
 
 
+def _say_inclusivity(expr: _Expr) -> None:
+    """Bounds as the words after their numbers say: `between 50 kg (inclusive) and 90 kg
+    (exclusive)` is [50, 90); a word after a range's end alone speaks for both ends
+    (`18-65 years, exclusive`); an equality stays one."""
+    first, last = expr.nums[0], expr.nums[-1]
+    lower_word = first.inclusive if first.inclusive is not None else last.inclusive
+    if expr.lower is not None and expr.upper is not None and expr.lower["value"] == expr.upper["value"]:
+        return
+    if expr.lower is not None and lower_word is not None:
+        expr.lower["inclusive"] = lower_word
+    if expr.upper is not None and last.inclusive is not None:
+        expr.upper["inclusive"] = last.inclusive
+
+
 def _roman(numeral: str) -> int:
     values = {"i": 1, "v": 5, "x": 10}
     total, previous = 0, 0
@@ -147,9 +168,9 @@ def parse_number(text: str, lexicon: Optional[Lexicon] = None) -> Optional[float
     paren = _PAREN_DIGITS_RE.search(text) if text.endswith(")") else None
     if paren:
         return float(paren.group(1))
-    word = " ".join(text.lower().split())
-    if word in lexicon.number_words:
-        return lexicon.number_words[word]
+    words = lexicon.word_numbers.value(text)  # `six`, `one hundred and seventy`
+    if words is not None:
+        return words
     if _THOUSANDS_RE.fullmatch(text):
         return _finite(text.replace(",", ""))
     if _DECIMAL_COMMA_RE.fullmatch(text):
@@ -231,18 +252,22 @@ class QuantityParser:
             if _NEG_RE.search(text, max(0, start - 4), start):  # `≤ -2.5`
                 start -= 1
                 value = -value
+            else:
+                sign = self.lex.sign_before_re.search(text, max(0, start - 12), start)
+                if sign and self._signed(text, sign.start()):  # `≤ minus 2.5`
+                    start, value = sign.start(), -value
             found.append(_Num(start, m.end(), value))
-        for m in self.lex.number_word_re.finditer(text):
-            word = " ".join(m.group().lower().split())
-            bare = re.sub(r"\s*\(.*$", "", word)
-            num = _Num(m.start(), m.end(), parse_number(m.group(), self.lex) or 0.0, is_word=True)
-            if bare in self.lex.context_number_words:
-                unit = match_unit(text, m.end())
+        for word in self.lex.word_numbers.finditer(text):
+            start, value = word.start, word.value
+            if start < word.body_start and not self._signed(text, start):  # `HIV negative one month ago`
+                start, value = word.body_start, word.unsigned
+            if " ".join(text[start:word.words_end].lower().split()) in self.lex.context_number_words:
+                unit = match_unit(text, word.end)
                 if unit is None or not unit.is_time:
                     continue
-                if self.lex.frequency_before_re.search(text, max(0, m.start() - 12), m.start()):
+                if self.lex.frequency_before_re.search(text, max(0, start - 12), start):
                     continue  # `3 times a week` is a frequency, not a week
-            found.append(num)
+            found.append(_Num(start, word.end, value, is_word=True))
         found.sort(key=lambda n: n.start)
         nums: List[_Num] = []
         for num in found:  # digits inside a word number's "(3)" are the same number
@@ -257,9 +282,14 @@ class QuantityParser:
                 kept.append(num)
         nums = kept
         for i, num in enumerate(nums):
-            floor = nums[i - 1].right if i else 0
+            floor = nums[i - 1].after if i else 0
             self._left(text, num, floor)
         return nums
+
+    def _signed(self, text: str, sign_start: int) -> bool:
+        """A sign word (`negative`, `minus`) makes the number after it negative only after a
+        comparator (`above negative ten`); elsewhere it is a result (`HIV negative`)."""
+        return self.lex.comp_before_re.search(text, max(0, sign_start - 30), sign_start) is not None
 
     def _right(self, text: str, num: _Num) -> None:
         pos = num.end
@@ -307,6 +337,11 @@ class QuantityParser:
                 if unit is not None and unit.is_time:
                     num.unit, pos = unit, unit.end
         num.right = pos
+        m = self.lex.inclusivity_re.match(text, pos)
+        if m:  # `50 kg (inclusive)`, `< 1.5 mg/dL or equal`: read, and left out of the span
+            word = m.group("word") or m.group("bare")
+            num.inclusive = self.lex.inclusivity_words[" ".join(word.lower().split())]
+            num.marker_end = m.end()
 
     def _left(self, text: str, num: _Num, floor: int) -> None:
         window_start = max(floor, num.start - 60)
@@ -369,7 +404,7 @@ class QuantityParser:
     def _join(self, text: str, a: _Num, b: _Num) -> Optional[_Expr]:
         """Two numbers that make one interval: `18-65 years`, `between 15 and 30`,
         `≥8 and <10`, `ECOG 0 or 1`."""
-        gap = text[a.right: b.comp_start if b.comp_start is not None else b.start]
+        gap = text[a.after: b.comp_start if b.comp_start is not None else b.start]
         if len(gap) > 12 or "\n" in gap:
             return None
         joiner = gap.strip().lower()
@@ -422,7 +457,7 @@ class QuantityParser:
             return 0
         count = 0
         for prev, num in zip(nums[i:], nums[i + 1:]):
-            joiner = text[prev.right: num.start].strip().lower()
+            joiner = text[prev.after: num.start].strip().lower()
             if (num.comp or num.unit or num.is_word or num.left != num.start or num.value != prev.value + 1
                     or joiner not in self.lex.list_joiners):
                 break
@@ -448,7 +483,7 @@ class QuantityParser:
         `within 3 months or 5 half-lives`: a second window under the same `within`."""
         if not ((a.op or a.temporal) and a.unit and b.unit) or b.comp or b.suffix or b.temporal:
             return False
-        gap = text[a.right: b.start].strip().lower()
+        gap = text[a.after: b.start].strip().lower()
         if a.temporal and a.unit.is_time and b.unit.is_time:
             return gap in self.lex.alternative_window_joiners
         if gap not in self.lex.alternative_joiners:
@@ -500,6 +535,7 @@ class QuantityParser:
                 setattr(expr, side, _bound(first.value, inclusive))
         if first.titer and not (first.op or self.lex.titer_re.search(text, max(0, first.start - 30), first.start)):
             return None
+        _say_inclusivity(expr)
         anchor = anchor_end = trigger = after = None
         if unit is not None and unit.is_time:  # only a time can be a window with an anchor
             anchor, anchor_end, trigger = self._anchor(text, expr.end)

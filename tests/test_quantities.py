@@ -243,10 +243,82 @@ def test_quantities_bare_normal_is_no_reference():
 
 
 @pytest.mark.parametrize(
-    "text,value", [("1,000", 1000), ("2,5", 2.5), ("2.5", 2.5), (".5", 0.5), ("six", 6), ("three (3)", 3), ("Twelve", 12)]
+    "text,value", [("1,000", 1000), ("2,5", 2.5), ("2.5", 2.5), (".5", 0.5), ("six", 6), ("three (3)", 3), ("Twelve", 12),
+                   ("one hundred and seventy", 170), ("a thousand", 1000), ("twenty-one", 21), ("Forty five", 45),
+                   ("three thousand nine hundred and sixty five", 3965), ("fifteen hundred", 1500),
+                   ("one hundred thousand", 100000), ("two million five hundred thousand", 2500000),
+                   ("one quarter", 0.25), ("three quarters", 0.75), ("a half", 0.5), ("half", 0.5),
+                   ("one and a half", 1.5), ("two thirds", 2 / 3), ("negative ten", -10), ("minus two", -2)]
 )
 def test_quantities_parse_number(text, value):
     assert parse_number(text) == value
+
+
+@pytest.mark.parametrize("text", ["three four", "twenty thirty", "hundred", "a third", "thousand million",
+                                  "seventy hundred", "one two", "negative", "and"])
+def test_quantities_parse_number_words_that_make_no_one_number(text):
+    """Words that English does not compose into one number are none (`a third` is an ordinal)."""
+    assert parse_number(text) is None
+
+
+@pytest.mark.parametrize(
+    "text,expr,lower,upper",
+    [
+        ("platelet count of at least one hundred and seventy thousand per microliter",
+         "at least one hundred and seventy thousand per microliter", _b(170000, True), None),
+        ("fewer than three thousand nine hundred and sixty five steps per day",
+         "fewer than three thousand nine hundred and sixty five steps per day", None, _b(3965, False)),
+        ("more than a thousand cells/mm3", "more than a thousand cells/mm3", _b(1000, False), None),
+        ("body temperature above negative ten degrees", "above negative ten", _b(-10, False), None),
+        ("T-score ≤ minus 2.5 at the hip", "≤ minus 2.5", None, _b(-2.5, True)),
+        ("ALT at most one and a half times ULN", "at most one and a half times ULN", None, _b(1.5, True)),
+        ("within twenty-one days of enrollment", "within twenty-one days", None, _b(21, True)),
+    ],
+)
+def test_quantities_numbers_in_words(text, expr, lower, upper):
+    q = _one(text, expr)
+    assert (q["lower"], q["upper"]) == (lower, upper)
+
+
+def test_quantities_a_sign_word_without_a_comparator_is_a_result():
+    """`negative` after a test is its result: the number after it keeps its sign."""
+    q = _one("HIV negative one month prior to screening", "one month")
+    assert q["lower"] == _b(1, True)
+
+
+@pytest.mark.parametrize(
+    "text,expr,lower,upper",
+    [
+        ("weight between 50 kg (inclusive) and 90 kg (exclusive)", "between 50 kg (inclusive) and 90 kg",
+         _b(50, True), _b(90, False)),
+        ("Age 18-65 years, exclusive", "18-65 years", _b(18, False), _b(65, False)),
+        ("aged between 18 and 65 years inclusive", "aged between 18 and 65 years", _b(18, True), _b(65, True)),
+        ("BMI > 18.5 (inclusive)", "> 18.5", _b(18.5, True), None),
+        ("creatinine less than 1.5 mg/dL or equal", "less than 1.5 mg/dL", None, _b(1.5, True)),
+    ],
+)
+def test_quantities_inclusivity_words(text, expr, lower, upper):
+    """Words after a number say whether its bound includes it; they stay out of the span."""
+    q = _one(text, expr)
+    assert (q["lower"], q["upper"]) == (lower, upper)
+
+
+_NUMBER_WORDS = ["one", "two", "five", "eleven", "twenty", "ninety", "hundred", "thousand", "million", "and",
+                 "a", "half", "quarters", "third", "negative", "twice", "x", "-", "(3)"]
+
+
+@given(st.lists(st.sampled_from(_NUMBER_WORDS), max_size=10).map(" ".join))
+def test_quantities_word_numbers_read_within_their_text(text):
+    """Each number in words found lies inside the text, in order, and reads back on its own."""
+    from criteria_nlp.lexicon import get_lexicon
+
+    numbers = get_lexicon().word_numbers
+    end = 0
+    for found in numbers.finditer(text):
+        assert end <= found.start <= found.body_start < found.words_end <= found.end <= len(text)
+        if found.end == found.words_end:  # no digits in brackets after it: its words give the value
+            assert numbers.value(text[found.start:found.words_end]) == found.value
+        end = found.end
 
 
 def test_quantities_offsets_shift():

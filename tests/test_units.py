@@ -285,6 +285,9 @@ def test_units_months_is_time_but_mon_is_nothing():
     [
         ("×10^11/L", "10*11/L"),
         ("10^6/µL", "10*6/uL"),
+        ("per microliter", "/uL"),
+        ("/microlitre", "/uL"),
+        ("per cubic millimeter", "/mm3"),
         ("x 10^3 / mm3", "10*3/mm3"),
         ("10^9 cells/L", "10*9/L"),
         ("mL/min per 1.73 m^2", "mL/min/{1.73_m2}"),
