@@ -96,8 +96,8 @@ def _case_class(letter: str) -> str:
     return "(?-i:[" + _CASE_VARIANTS[letter] + "])"
 
 
-#: A roman numeral of a scale, I to X.
-ROMAN = r"\b(?:IV|IX|V?I{1,3}|VI{0,3}|X)\b"
+#: A roman numeral of a scale, I to X, with the letter of a substage (`IVa`, `IIIB`).
+ROMAN = r"\b(?:IV|IX|V?I{1,3}|VI{0,3}|X)(?:[abc]\b|\b)"
 
 #: The keys of `quantity_lexicon.json`: each is read by the grammar, none may be missing.
 LEXICON_KEYS = frozenset((
@@ -247,7 +247,9 @@ class Lexicon:
         roman_joiners = (self.scale_pair_joiners | self.list_joiners) - {""}
         joiner = "|".join(re.escape(j) for j in sorted(roman_joiners, key=len, reverse=True))
         self.roman_re = re.compile(  # `NYHA class II-IV`, `stage III or IV`, `class II, III or IV`
-            phrase_alternation(data["roman_scale_words"]) + r"\s*(?P<roman>" + ROMAN + r")"
+            phrase_alternation(data["roman_scale_words"])
+            + r"\s*(?:(?P<comp>" + phrase_alternation(self.comparators_before) + r")\s*)?"  # `ASA ≥ III`
+            + r"(?P<roman>" + ROMAN + r")"
             r"(?P<more>(?:\s*(?:" + joiner + r")\s*" + ROMAN + r")*)", flags)
         self.frequency_before_re = EndAnchored(data["frequency_words"], flags)
         self.qualitative_re = re.compile(  # `negative serum pregnancy test`, `HIV+`

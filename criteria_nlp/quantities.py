@@ -19,7 +19,7 @@ from itertools import accumulate
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from .lexicon import ROMAN, Lexicon, get_lexicon
+from .lexicon import ROMAN, Lexicon, PhraseHit, get_lexicon
 from .units import UnitMatch, match_unit
 
 # Nothing but space, bullets and punctuation: what stands around a bare `Over 18 years`.
@@ -49,7 +49,7 @@ _ROMAN_NUMERAL_RE = re.compile(ROMAN, re.IGNORECASE)
 # by digit at every position: quadratic in a long run of digits)
 _DASH_CHAIN_RE = re.compile(r"(?<!\d)\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?){2,}")
 _TITER_RE = re.compile(r"\s*:\s*(\d+)")
-_RATIO_RE = re.compile(r"/(\d+(?:\.\d+)?)(?![\d.,^])")
+_RATIO_RE = re.compile(r"(\s*)/(\s*)(\d+(?:\.\d+)?)(?![\d.,^])")  # `140/90`, `180 / 110 mmHg`
 _NEG_RE = re.compile(r"[≥≤<>=]\s*-$")
 _CLAUSE_BREAK_RE = re.compile(r"[;.](?:\s|$)|\n")
 _SPACES_RE = re.compile(r"[ \t]{0,3}(?=[ \t]?\S)")
@@ -79,6 +79,7 @@ class _Num:
     scale_max: Optional[float] = None
     pair: Optional[float] = None
     right: int = 0  # end of the number with its unit, reference and suffix
+    hyphened: bool = False  # its unit is joined by a hyphen: `24-hour`, `50-year-old`
     inclusive: Optional[bool] = None  # said in words after that: `(inclusive)`, `(exclusive)`
     marker_end: Optional[int] = None  # where those words end
 
@@ -153,7 +154,7 @@ def _say_inclusivity(expr: _Expr) -> None:
 def _roman(numeral: str) -> int:
     values = {"i": 1, "v": 5, "x": 10}
     total, previous = 0, 0
-    for char in reversed(numeral.lower()):
+    for char in reversed(numeral.lower().rstrip("abc")):  # `IVa` is on stage IV
         value = values[char]
         total = total - value if value < previous else total + value
         previous = max(previous, value)
@@ -301,11 +302,13 @@ class QuantityParser:
                     num.titer, num.value, pos = True, titer, m.end()
         if not num.titer:
             m = _RATIO_RE.match(text, pos)
-            second = _finite(m.group(1)) if m else None
+            second = _finite(m.group(3)) if m else None
             if second is not None:
                 unit = match_unit(text, m.end())
                 if unit is not None and unit.dimension == "pressure":  # 140/90 mmHg
                     num.pair, num.unit, pos = second, unit, unit.end
+                elif m.group(1) or m.group(2):
+                    pass  # `10 / 20`: with spaces, a pair only before a pressure unit
                 elif unit is None and second >= num.value:  # 141/150: a score and its maximum
                     num.scale_max, pos = second, m.end()
                 elif unit is None and self.lex.paired_value_re.search(text, max(0, num.start - 60), num.start):
@@ -321,6 +324,11 @@ class QuantityParser:
             pos = m.end()
         elif num.unit is None and not num.titer:
             unit = match_unit(text, _skip_spaces(text, pos))
+            if unit is None and text.startswith("-", pos) and text[pos + 1: pos + 2].isalpha():
+                unit = match_unit(text, pos + 1)  # `>50-year-old`, `≥ 12-week`: a time only
+                if unit is not None and not unit.is_time:
+                    unit = None
+                num.hyphened = unit is not None
             if unit is None:
                 m = self.lex.unit_modifier_re.match(text, pos)
                 unit = match_unit(text, m.end()) if m else None
@@ -572,6 +580,8 @@ class QuantityParser:
         for m in self.lex.roman_re.finditer(text):
             low = _roman(m.group("roman"))
             comp = self.lex.comp_before_re.search(text, max(0, m.start() - 30), m.start())
+            if m.group("comp"):  # `ASA ≥ III`, `stage> II`: between the scale and its value
+                comp = PhraseHit(text, m.start("comp"), m.end("comp"))
             high = self._roman_span(m, low)
             if high is not None:
                 if high <= low:
@@ -609,8 +619,8 @@ class QuantityParser:
         if num.unit is None:  # `ECOG 1`, `Gleason score 7`: a value on a named scale
             return (not num.is_word and num.value == int(num.value) and num.value < 1000
                     and bool(self.lex.scale_bare_re.search(text, max(0, num.start - 40), num.start)))
-        if not self.bare_units or num.is_word and not num.unit.is_time:
-            return False
+        if not self.bare_units or num.is_word and not num.unit.is_time or num.hyphened:
+            return False  # a bare `24-hour urine`, `6-minute walk test` names a test
         return num.unit.ucum is not None
 
     def _roman_span(self, m: re.Match, low: int) -> Optional[int]:

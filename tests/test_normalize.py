@@ -83,6 +83,7 @@ def check_map(norm: Normalized) -> None:
         ("Gleason <or=6 & PSA <or=10", "Gleason ≤6 & PSA ≤10"),
         ("white blood cells (WBC) is less than 3000/㎕", "white blood cells (WBC) is less than 3000/µL"),
         ("axillary temperature ≥ 38 ℃ )", "axillary temperature ≥ 38 °C )"),
+        ("With skin type Ⅲ or Ⅳ", "With skin type III or IV"),  # roman numeral characters
     ],
 )
 def test_normalize_real_criteria(source, expected):

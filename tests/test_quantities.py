@@ -156,6 +156,14 @@ def test_quantities_titers(text, expr, value):
         ("ASA 1 and 2", "1 and 2", _b(1, True), _b(2, True)),
         ("NYHA class II, III or IV heart failure", "II, III or IV", _b(2, True), _b(4, True)),
         ("severe heart failure (NYHA III and IV)", "III and IV", _b(3, True), _b(4, True)),
+        # a comparator between the scale and its value; more scale names; substages
+        ("ASA ≥ III", "≥ III", _b(3, True), None),
+        ("clinical stage> II", "> II", _b(2, False), None),
+        ("ASA classification I to II", "I to II", _b(1, True), _b(2, True)),
+        ("physical status I or II", "I or II", _b(1, True), _b(2, True)),
+        ("Fitzpatrick skin types III-IV", "III-IV", _b(3, True), _b(4, True)),
+        ("MGFA Class II-IVa", "II-IVa", _b(2, True), _b(4, True)),
+        ("stage IIIB or IV", "IIIB or IV", _b(3, True), _b(4, True)),
     ],
 )
 def test_quantities_named_scale_ranges_and_comparators(text, expr, lower, upper):
@@ -370,3 +378,32 @@ def test_quantities_qualitative_values_outside_thresholds(text, values):
 
     found = find_qualitative_values(text, find_quantities(text))
     assert [text[v["start"]:v["end"]] for v in found] == values
+
+
+@pytest.mark.parametrize(
+    "text,expr,kind,lower,ucum",
+    [
+        ("Men >50-year-old", ">50-year-old", "age", _b(50, False), "a"),
+        ("treatment for ≥ 12-week", "≥ 12-week", "duration", _b(12, True), "wk"),
+    ],
+)
+def test_quantities_a_time_unit_joined_by_a_hyphen(text, expr, kind, lower, ucum):
+    q = _one(text, expr)
+    assert (q["kind"], q["lower"], q["ucum"]) == (kind, lower, ucum)
+
+
+@pytest.mark.parametrize("text", ["24-hour urine protein >1.0 g", "cardiac ischemia on a 6-minute walk test"])
+def test_quantities_a_bare_hyphened_time_names_a_test(text):
+    """Without a comparator, `24-hour` and `6-minute` name the test, not a duration."""
+    assert all("-" not in text[q["start"]:q["end"]] for q in find_quantities(text))
+
+
+def test_quantities_a_pair_with_spaces_before_a_pressure_unit():
+    q = _one("hypertension (i.e. ≥ 180 / 110mmHg) at screening", "≥ 180 / 110mmHg")
+    assert (q["lower"], q["pair"], q["ucum"]) == (_b(180, True), 110.0, "mm[Hg]")
+    assert _one("score 10 / 20 points", "10")["pair"] is None  # no pressure unit: no pair
+
+
+def test_quantities_at_or_after_is_a_lower_bound():
+    q = _one("delivering at or after 20 weeks of gestation", "at or after 20 weeks")
+    assert (q["lower"], q["upper"]) == (_b(20, True), None)
