@@ -28,6 +28,7 @@ _AGE_AFTER_RE = re.compile(r"\b(aged?|ages|old|years?-old|yo)\b", re.IGNORECASE)
 _AGE_COMPARATIVE_RE = re.compile(r"\b(older|younger)\b", re.IGNORECASE)
 _OF_NOUN_RE = re.compile(r"\s+(?:of|in)\s+(?=[A-Za-z])", re.IGNORECASE)
 _AGE_UNIT_RE = re.compile(r"\b(?:years?|yrs?|months?|weeks?|days?)\b", re.IGNORECASE)
+_AGE_WORD_RE = re.compile(r"\b(?:age|aged|ages)\b", re.IGNORECASE)
 _ABBREVIATION_RE = re.compile(r"^[(\[][A-Za-z][\w/-]{0,11}[)\]]$")
 
 
@@ -52,6 +53,7 @@ class SubjectFinder:
         self.time_subject_after = re.compile(
             r"\s*(?:of\s+)?(" + "|".join(map(re.escape, after)) + r")\b", re.IGNORECASE) if after else None
         self.max_tokens = int(data["max_tokens"])
+        self.scale_heads = set(data["scale_heads"])
         self.component_words = {half: set(words) for half, words in data["component_words"].items()}
         labels = data["labels"]
         self.label_words = {
@@ -65,7 +67,7 @@ class SubjectFinder:
         }
 
     def find(self, text: str, start: int, end: int, kind: str, unit: Optional[str],
-             lo: int = 0, hi: Optional[int] = None) -> Optional[Subject]:
+             lo: int = 0, hi: Optional[int] = None, criterion_start: Optional[int] = None) -> Optional[Subject]:
         """The subject of the threshold at text[start:end], looked for in text[lo:hi].
 
         text (str): the (normalized) document text.
@@ -73,11 +75,14 @@ class SubjectFinder:
         kind (str): the constraint kind (`age` looks for an age word first).
         unit (str or None): the unit as written (`%` and doses look right first).
         lo (int), hi (int): the criterion around it. Defaults to the whole text.
+        criterion_start (int or None): where the criterion starts, when `lo` is later (after
+            the threshold before): an age word there is the subject of every age after it
+            (`Age < 20 or > 70 years`). Defaults to `lo`.
         RETURNS (Tuple[int, int, str] or None): start, end and label of the subject.
         """
         hi = len(text) if hi is None else hi
         if kind == "age":
-            return self._age(text, start, end, lo, hi)
+            return self._age(text, start, end, lo, hi, lo if criterion_start is None else criterion_start)
         after = self.time_subject_after.match(text, end, hi) if self.time_subject_after and \
             kind in ("duration", "temporal") else None
         if after:
@@ -190,19 +195,29 @@ class SubjectFinder:
             return None
         return picked[0][0], picked[-1][1]
 
-    def _age(self, text: str, start: int, end: int, lo: int, hi: int) -> Optional[Subject]:
-        before = list(re.finditer(r"\b(?:age|aged|ages)\b", text[lo:start], re.IGNORECASE))
-        if before:
-            m = before[-1]
-            return m.start() + lo, m.end() + lo, "Person"
+    def _age(self, text: str, start: int, end: int, lo: int, hi: int, criterion_start: int) -> Optional[Subject]:
+        before = _last_age_word(text, lo, start)
+        if before is not None:
+            return before
         for pattern in (_AGE_AFTER_RE, _AGE_COMPARATIVE_RE):
             m = pattern.search(text, start, min(hi, end + 12))
             if m:  # `aged between 18 and 70`, `18 years of age`, `over 18 years old`, `65 or older`
                 return m.start(1), m.end(1), "Person"
+        before = _last_age_word(text, criterion_start, lo) if criterion_start < lo else None
+        if before is not None:  # `Age < 20 or > 70 years`: the age named before the first one
+            return before
         m = _AGE_UNIT_RE.search(text, start, end)
         if m:  # `Male or female ≥ 18 years`: the age is named by its unit only
             return m.start(), m.end(), "Person"
         return None
+
+    def bracketed_scale_head(self, text: str, start: int, end: int) -> Optional[int]:
+        """Where the opening bracket is when text[start:end] is a scale's own word right after
+        one (`periodontitis (stages III or IV)`), else None."""
+        if text[start:end].lower() not in self.scale_heads:
+            return None
+        before = text[:start].rstrip()
+        return len(before) - 1 if before.endswith("(") else None
 
     def only_fillers(self, gap: str) -> bool:
         """Whether nothing but filler words stand in `gap`: `ANC of <1.0`, `ANC: <1.0`."""
@@ -256,3 +271,11 @@ class SubjectFinder:
 def get_subject_finder() -> SubjectFinder:
     """The shared finder built from the package's word lists."""
     return SubjectFinder()
+
+
+def _last_age_word(text: str, lo: int, hi: int) -> Optional[Subject]:
+    """The last `age`, `aged` or `ages` in text[lo:hi], as a Person subject."""
+    found = None
+    for found in _AGE_WORD_RE.finditer(text, lo, hi):
+        pass
+    return (found.start(), found.end(), "Person") if found is not None else None

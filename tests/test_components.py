@@ -42,6 +42,12 @@ def subjects(doc):
         # a second window inherits across the first window's anchor
         ("rituximab within 6 months prior to screening or within 5 half-lives",
          [("within 6 months", "rituximab"), ("within 5 half-lives", "rituximab")]),
+        # an age word before the first age is the subject of the next one too, not its unit
+        ("Age < 20 or > 70 years", [("< 20", "Age"), ("> 70 years", "Age")]),
+        ("an infant age of 6 months (±3 weeks)", [("6 months", "age"), ("3 weeks", "age")]),
+        # a scale's own word after a bracket: the stages are those of the phrase before it
+        ("Diagnosis of periodontitis (stages III or IV) that may require surgery",
+         [("III or IV", "periodontitis")]),
     ],
 )
 def test_components_linker_subjects(rules, text, expected):

@@ -176,6 +176,13 @@ class SubjectLinker(RuleDataMixin):
             subject = self._subject(text, records, i, lo, left, hi)
             if entities and rec["kind"] != "age" and (subject is None or "members" not in subject):
                 subject = self._entity_subject(text, subject, entities, rec, left) or subject
+            bracket = self.finder.bracketed_scale_head(text, subject["start"], subject["end"]) if subject else None
+            if bracket is not None:  # `NEC (stages I-III)`: what the stages are of, before the bracket
+                before = dict(rec, start=bracket, end=bracket)
+                found = self.finder.find(text, bracket, bracket, rec["kind"], rec["unit"], left, hi, lo)
+                found = {"start": found[0], "end": found[1], "label": found[2]} if found else None
+                found = self._entity_subject(text, found, entities, before, left) or found if entities else found
+                subject = found or subject
             rec["subject"] = subject
             rec["component"] = self.finder.component(text[subject["start"]:subject["end"]]) if subject else None
             if subject is not None:
@@ -243,7 +250,7 @@ class SubjectLinker(RuleDataMixin):
             subject = records[rec["alternative_of"]].get("subject")
             if subject is not None:
                 return subject
-        found = self.finder.find(text, rec["start"], rec["end"], rec["kind"], rec["unit"], left, hi)
+        found = self.finder.find(text, rec["start"], rec["end"], rec["kind"], rec["unit"], left, hi, lo)
         opening = _open_bracket(text, left, rec["start"])
         if found is None and opening is not None and _aside_closes_phrase(text, rec["end"], hi):
             # `handgrip strength (<26 kg in men; <16 kg in women)`
