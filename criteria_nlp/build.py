@@ -101,7 +101,7 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
             criterion=index if criterion else None, negated=bool(rec.get("negated")),
             hypothetical=bool(rec.get("hypothetical")), scale_max=rec.get("scale_max"),
             alternative_of=rec.get("alternative_of"), direction=rec.get("direction"),
-            component=rec.get("component"),
+            component=rec.get("component"), explain=rec.get("rules"),
         ))
         diastolic = _diastolic(constraints[-1], rec.get("pair"))
         if diastolic is not None:  # `BP ≥140/90 mmHg`: two constraints on one subject

@@ -11,6 +11,7 @@ import os
 import stat
 import sys
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import List, Optional
 
@@ -44,6 +45,7 @@ def annotate(
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Documents per batch."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr (default: when many documents)."),
     time_budget: float = typer.Option(TIME_BUDGET, "--time-budget", min=0, help="Seconds one document may take before it is stopped with an error on its record; 0 for no limit."),
+    explain: bool = typer.Option(False, "--explain", help="Add to each constraint the rules that made it ('explain'; JSON formats)."),
 ) -> None:
     """Annotate eligibility texts: one JSON object per record (CONTRACT.md).
 
@@ -76,6 +78,8 @@ def annotate(
 
         docs = tqdm(docs, total=total, unit="doc", file=sys.stderr)
     writer = {"jsonl": write_jsonl, "json": write_json, "table": write_table}[format.value]
+    if explain and format.value != "table":
+        writer = partial(writer, explain=True)
     counts = {"records": 0, "with errors": 0, "constraints": 0}
 
     def counted(stream):

@@ -108,6 +108,7 @@ class _Expr:
     lower: Optional[dict] = None
     upper: Optional[dict] = None
     alternative_of: Optional[int] = None
+    rule: Optional[str] = None  # the grouping rule that made it, for `explain`
     extra: Dict[str, object] = field(default_factory=dict)
 
     @property
@@ -396,12 +397,12 @@ class QuantityParser:
             if listed:  # `ECOG 0, 1, or 2`, `ASA 1 and 2`: consecutive values on a scale, one interval
                 first, last = nums[i], nums[i + listed]
                 exprs.append(_Expr(nums[i: i + listed + 1], lower=_bound(first.value, True),
-                                   upper=_bound(last.value, True)))
+                                   upper=_bound(last.value, True), rule="list_joiners: consecutive values on a scale"))
                 i += listed + 1
                 continue
             exprs.append(_Expr([num]))
             if nxt is not None and exprs and self._is_alternative(text, num, nxt):
-                alt = _Expr([nxt], alternative_of=len(exprs) - 1)
+                alt = _Expr([nxt], alternative_of=len(exprs) - 1, rule="alternative_joiners: a second spelling")
                 alt.extra["inherit"] = num
                 exprs.append(alt)
                 i += 2
@@ -421,7 +422,7 @@ class QuantityParser:
             if kinds == {"lower", "upper"} and joiner in self.lex.bound_pair_joiners:
                 if a.unit and b.unit and a.unit.ucum != b.unit.ucum:
                     return None
-                expr = _Expr([a, b])
+                expr = _Expr([a, b], rule=f"bound_pair_joiners: {joiner!r}")
                 for n in (a, b):
                     side, inclusive = _OPS[n.comp]
                     setattr(expr, side, _bound(n.value, inclusive))
@@ -438,10 +439,12 @@ class QuantityParser:
         if a.unit is not None and b.unit is not None and a.unit.ucum != b.unit.ucum:
             return None
         opener = a.opener_start is not None or equals_range  # `= 8-15` opens a range as `between`
-        if joiner in self.lex.range_joiners or (opener and joiner in self.lex.opened_range_joiners):
-            pass
+        if joiner in self.lex.range_joiners:
+            rule = f"range_joiners: {joiner!r}"
+        elif opener and joiner in self.lex.opened_range_joiners:
+            rule = f"opened_range_joiners: {joiner!r}" if not equals_range else f"equals_range_joiners: {joiner!r}"
         elif joiner in self.lex.scale_range_joiners and self._scale_before(text, a):
-            pass
+            rule = f"scale_range_joiners: {joiner!r}"
         else:
             return None
         decimals = all("." in text[n.start:n.end] for n in (a, b))  # `pH 6.75-7.25`: no date or code
@@ -454,7 +457,7 @@ class QuantityParser:
             return None  # not a range: `12-6` is rare and `2-1` reads as a ratio
         if equals_range:
             a.comp = None
-        return _Expr([a, b], lower=_bound(a.value, True), upper=_bound(b.value, True))
+        return _Expr([a, b], lower=_bound(a.value, True), upper=_bound(b.value, True), rule=rule)
 
     def _enumeration(self, text: str, nums: List[_Num], i: int) -> int:
         """How many numbers after `nums[i]` continue a list of consecutive whole values on a
@@ -484,7 +487,8 @@ class QuantityParser:
             return None
         if a.value > b.value:
             return None
-        return _Expr([a, b], lower=_bound(a.value, True), upper=_bound(b.value, b.comp == "le"))
+        return _Expr([a, b], lower=_bound(a.value, True), upper=_bound(b.value, b.comp == "le"),
+                     rule="range_joiners before an upper threshold: the first number is the lower end")
 
     def _is_alternative(self, text: str, a: _Num, b: _Num) -> bool:
         """`>2.5 mg/dL or 221 µmol/L`: the second spelling of one threshold; also
@@ -570,7 +574,43 @@ class QuantityParser:
             "scale_max": first.scale_max,
             "alternative_of": None,
             "pair": first.pair,
+            "rules": self._explain(text, expr, kind, trigger if anchor is not None else None),
         }
+
+    def _explain(self, text: str, expr: _Expr, kind: str, trigger: Optional[str]) -> List[str]:
+        """The word lists and steps that made a record, in reading order: what `annotate
+        --explain` shows (`comparators_before: 'at least' -> ge`, `unit: 'mg/dL' -> mg/dL`)."""
+        rules: List[str] = []
+        for num in expr.nums:
+            if num.temporal_start is not None:
+                rules.append(f"temporal_before: {num.temporal_phrase!r} -> {num.temporal}")
+            if num.opener_start is not None:
+                rules.append(f"range_openers: {text[num.opener_start:num.start].strip()!r}")
+            if num.comp_start is not None:
+                key = "scale_comparator_words" if num.on_scale else "comparators_before"
+                rules.append(f"{key}: {text[num.comp_start:num.start].strip()!r} -> {num.comp}")
+            rules.append(f"number{' in words' if num.is_word else ''}: {text[num.start:num.end]!r} = {num.value:g}")
+            if num.titer:
+                rules.append("titer: 1:N")
+            if num.pair is not None:
+                rules.append(f"paired value: second half {num.pair:g}")
+            if num.scale_max is not None:
+                rules.append(f"score with its maximum: /{num.scale_max:g}")
+            if num.reference is not None:
+                rules.append(f"references: {num.reference}")
+            if num.unit is not None:
+                rules.append(f"unit_forms: {num.unit.text!r} -> {num.unit.ucum}")
+            if num.suffix is not None:
+                rules.append(f"comparators_after -> {num.suffix}")
+            if num.inclusive is not None:
+                rules.append(f"inclusivity_words: {text[num.right:num.marker_end].strip()!r} -> "
+                             f"{'inclusive' if num.inclusive else 'exclusive'}")
+        if expr.rule is not None:
+            rules.append(expr.rule)
+        rules.append(f"kind: {kind}")
+        if trigger is not None:
+            rules.append(f"temporal_after: {trigger!r} names the anchor")
+        return rules
 
     def _with_roman_ranges(self, text: str, records: List[dict]) -> List[dict]:
         """`NYHA class II-IV`, `stage III or IV`, `> grade II`: roman numerals on a named scale,
@@ -600,9 +640,11 @@ class QuantityParser:
                 continue
             if taken.overlaps(start, end):
                 continue
+            rules = [f"roman_scale_words: {m.group().split()[0]!r}", "roman numerals " + (
+                "joined by scale_pair_joiners or list_joiners" if high is not None else f"under a comparator: {comp.group()!r}")]
             added.append({"start": start, "end": end, "kind": "numeric", "lower": lower, "upper": upper,
                           "unit": None, "ucum": None, "relative_to": None, "anchor": None, "anchor_end": None, "direction": None,
-                          "scale_max": None, "alternative_of": None, "pair": None})
+                          "scale_max": None, "alternative_of": None, "pair": None, "rules": rules})
         if not added:
             return records
         merged = sorted(records + added, key=lambda r: r["start"])

@@ -140,6 +140,13 @@ class Constraint(_Model):
         description="Which half of a paired value this is: `BP ≥140/90 mmHg` gives lower 140 "
         "`systolic` and lower 90 `diastolic`, as do `SBP >140, DBP >90`; null otherwise.",
     )
+    explain: Optional[List[str]] = Field(
+        default=None, exclude=True,
+        description="Only with `annotate --explain`: the word lists and steps that made the "
+        "constraint, in order (`comparators_before: '<' -> lt`, `unit_forms: 'mg/dL' -> "
+        "mg/dL`, `kind: numeric`, `subject: the recognised Measurement entity`, "
+        "`context_rules: 'no' -> negated`).",
+    )
 
     def admits(self, value: float) -> bool:
         """Whether `value` (in this constraint's unit) lies inside the interval."""
@@ -171,9 +178,17 @@ class Document(_Model):
     structured: Optional[Structured] = None
     errors: List[str] = Field(default_factory=list)
 
-    def to_json(self) -> str:
-        """One line of JSONL, non-ASCII kept as is."""
-        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False)
+    def to_dict(self, explain: bool = False) -> dict:
+        """The document as JSON-ready data; with `explain`, each constraint's `explain` too."""
+        data = self.model_dump(mode="json")
+        if explain:
+            for constraint, out in zip(self.constraints, data["constraints"]):
+                out["explain"] = constraint.explain or []
+        return data
+
+    def to_json(self, explain: bool = False) -> str:
+        """One line of JSONL, non-ASCII kept as is; with `explain`, each constraint's rules."""
+        return json.dumps(self.to_dict(explain), ensure_ascii=False)
 
 
 def document_json_schema() -> dict:

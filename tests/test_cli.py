@@ -33,6 +33,21 @@ def test_cli_annotate_stdin_and_table():
     assert "serum IgA level" in result.stdout and "< 10 mg/dL" in result.stdout
 
 
+def test_cli_annotate_explain_names_the_rules_of_each_constraint():
+    """`--explain` adds, per constraint, the word lists and steps that made it; without it
+    the contract's fields alone."""
+    text = "Serum IgA level <10 mg/dL; no history of stroke within the past 6 months"
+    explained = json.loads(runner.invoke(app, ["annotate", "-", "--explain"], input=text).stdout.splitlines()[0])
+    plain = json.loads(runner.invoke(app, ["annotate", "-"], input=text).stdout.splitlines()[0])
+    iga, stroke = explained["constraints"]
+    assert iga["explain"][:3] == ["comparators_before: '<' -> lt", "number: '10' = 10", "unit_forms: 'mg/dL' -> mg/dL"]
+    assert "kind: numeric" in iga["explain"]
+    assert stroke["explain"][0] == "temporal_before: 'within the past' -> le"
+    assert "context_rules: 'no' -> negated" in stroke["explain"] and stroke["negated"]
+    assert all("explain" not in c for c in plain["constraints"])
+    assert [{k: v for k, v in c.items() if k != "explain"} for c in explained["constraints"]] == plain["constraints"]
+
+
 def test_cli_annotate_bad_jsonl_line_gives_error_line(tmp_path):
     path = tmp_path / "batch.jsonl"
     path.write_text('{"id": "a", "text": "Age ≥ 18 years"}\n{not json\n{"id": "c", "text": "BMI < 30 kg/m2"}\n', encoding="utf-8")

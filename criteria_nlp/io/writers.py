@@ -21,24 +21,25 @@ TABLE_COLUMNS = (
 _ELLIPSIS = "…"
 
 
-def _as_dict(doc: Any) -> Dict[str, Any]:
+def _as_dict(doc: Any, explain: bool = False) -> Dict[str, Any]:
     if isinstance(doc, Document):
-        return doc.model_dump(mode="json")
+        return doc.to_dict(explain)
     if isinstance(doc, dict):
         return doc
     raise TypeError(f"expected a criteria_nlp.schemas.Document, got {type(doc).__name__}")
 
 
-def write_jsonl(docs: Iterable[Document], out: TextIO) -> int:
+def write_jsonl(docs: Iterable[Document], out: TextIO, explain: bool = False) -> int:
     """Write one JSON object per document and line (CONTRACT.md), flushing after each.
 
     docs (Iterable[Document]): the documents, consumed lazily.
     out (TextIO): where to write.
+    explain (bool): add each constraint's `explain` (the rules that made it).
     RETURNS (int): how many documents were written.
     """
     count = 0
     for doc in docs:
-        line = doc.to_json() if isinstance(doc, Document) else json.dumps(
+        line = doc.to_json(explain) if isinstance(doc, Document) else json.dumps(
             _as_dict(doc), ensure_ascii=False)
         out.write(line + "\n")
         out.flush()
@@ -46,17 +47,18 @@ def write_jsonl(docs: Iterable[Document], out: TextIO) -> int:
     return count
 
 
-def write_json(docs: Iterable[Document], out: TextIO) -> int:
+def write_json(docs: Iterable[Document], out: TextIO, explain: bool = False) -> int:
     """Write the documents as one indented JSON array, streamed one document at a time.
 
     docs (Iterable[Document]): the documents, consumed lazily.
     out (TextIO): where to write.
+    explain (bool): add each constraint's `explain` (the rules that made it).
     RETURNS (int): how many documents were written.
     """
     count = 0
     out.write("[")
     for doc in docs:
-        body = json.dumps(_as_dict(doc), ensure_ascii=False, indent=2)
+        body = json.dumps(_as_dict(doc, explain), ensure_ascii=False, indent=2)
         out.write((",\n" if count else "\n") + textwrap.indent(body, "  "))
         out.flush()
         count += 1

@@ -126,21 +126,26 @@ class ContextFlags(RuleDataMixin):
         starts = self._scope_starts(doc)
         doc.from_array([SENT_START], _sentence_flags(len(doc), starts))  # doc.sents: the scopes
         flags: Dict[Tuple[str, int], Set[str]] = defaultdict(set)
-        for target, category in self._edges(doc, targets, starts):
+        cues: Dict[Tuple[str, int], List[str]] = defaultdict(list)  # for `explain`
+        for target, category, cue in self._edges(doc, targets, starts):
             if category in FLAGS:
                 flags[owners[target]].add(FLAGS[category])
+                reason = f"context_rules: {cue!r} -> {FLAGS[category]}"
+                if reason not in cues[owners[target]]:  # a record and its subject are both targets
+                    cues[owners[target]].append(reason)
         for i, rec in enumerate(records):
             found = flags.get(("record", i), set())
             for flag in ("negated", "hypothetical", "historical"):
                 rec[flag] = flag in found
+            rec.setdefault("rules", []).extend(cues.get(("record", i), []))
         for i, entity in enumerate(entities):
             found = flags.get(("entity", i), set())
             entity._.criteria_context = {flag: flag in found for flag in
                                          ("negated", "hypothetical", "historical", "family")}
         return doc
 
-    def _edges(self, doc: Doc, targets: List[Span], starts: List[int]) -> List[Tuple[int, str]]:
-        """(target index, ConText category) for every modifier that modifies a target,
+    def _edges(self, doc: Doc, targets: List[Span], starts: List[int]) -> List[Tuple[int, str, str]]:
+        """(target index, ConText category, the cue's words) for every modifier that modifies a target,
         ConText's graph run once per scope (`starts`: token index of each scope's start)."""
         cues: Dict[int, List[Tuple[int, int, int]]] = defaultdict(list)  # scope -> its matches
         for match_id, start, end in self.matcher(doc):
@@ -150,7 +155,7 @@ class ContextFlags(RuleDataMixin):
             for k in range(bisect_right(starts, target.start) - 1,
                            bisect_right(starts, max(target.end - 1, target.start))):
                 in_scope[k].append(i)
-        edges: List[Tuple[int, str]] = []
+        edges: List[Tuple[int, str, str]] = []
         for k, matches in cues.items():
             if k not in in_scope:
                 continue
@@ -172,7 +177,8 @@ class ContextFlags(RuleDataMixin):
             graph.update_scopes()
             graph.apply_modifiers()
             index = {id(targets[i]): i for i in in_scope[k]}
-            edges.extend((index[id(target)], modifier.category) for target, modifier in graph.edges)
+            edges.extend((index[id(target)], modifier.category, doc[slice(*modifier.modifier_span)].text)
+                         for target, modifier in graph.edges)
         return edges
 
     def _scope_starts(self, doc: Doc) -> List[int]:

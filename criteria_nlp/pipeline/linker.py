@@ -173,17 +173,21 @@ class SubjectLinker(RuleDataMixin):
         for i, rec in enumerate(records):
             lo, hi = bounds[rec["criterion"]] if rec["criterion"] < len(bounds) else (0, len(text))
             left = _after_previous(records, i, lo)
-            subject = self._subject(text, records, i, lo, left, hi)
+            subject, how = self._subject(text, records, i, lo, left, hi)
             if entities and rec["kind"] != "age" and (subject is None or "members" not in subject):
-                subject = self._entity_subject(text, subject, entities, rec, left) or subject
+                recognised = self._entity_subject(text, subject, entities, rec, left)
+                if recognised is not None:
+                    subject, how = recognised, f"the recognised {recognised['label']} entity"
             bracket = self.finder.bracketed_scale_head(text, subject["start"], subject["end"]) if subject else None
             if bracket is not None:  # `NEC (stages I-III)`: what the stages are of, before the bracket
                 before = dict(rec, start=bracket, end=bracket)
                 found = self.finder.find(text, bracket, bracket, rec["kind"], rec["unit"], left, hi, lo)
                 found = {"start": found[0], "end": found[1], "label": found[2]} if found else None
                 found = self._entity_subject(text, found, entities, before, left) or found if entities else found
-                subject = found or subject
+                if found is not None:
+                    subject, how = found, "the phrase before the bracket holding a scale's own word"
             rec["subject"] = subject
+            rec.setdefault("rules", []).append(f"subject: {how}" if subject is not None else "subject: none found")
             rec["component"] = self.finder.component(text[subject["start"]:subject["end"]]) if subject else None
             if subject is not None:
                 span = doc.char_span(subject["start"], subject["end"], label=subject["label"],
@@ -242,22 +246,24 @@ class SubjectLinker(RuleDataMixin):
         return subject
 
     def _subject(self, text: str, records: List[dict], i: int, lo: int, left: int,
-                 hi: int) -> Optional[dict]:
+                 hi: int) -> Tuple[Optional[dict], str]:
         """The subject of records[i], looked for in its criterion text[lo:hi], its own words
-        from `left` on."""
+        from `left` on; and how it was found, for `explain`."""
         rec = records[i]
         if rec.get("alternative_of") is not None:  # `>2.5 mg/dL or 221 µmol/L`: one subject
             subject = records[rec["alternative_of"]].get("subject")
             if subject is not None:
-                return subject
+                return subject, "that of the threshold it spells again"
         found = self.finder.find(text, rec["start"], rec["end"], rec["kind"], rec["unit"], left, hi, lo)
+        how = "the words around it"
         opening = _open_bracket(text, left, rec["start"])
         if found is None and opening is not None and _aside_closes_phrase(text, rec["end"], hi):
             # `handgrip strength (<26 kg in men; <16 kg in women)`
             found = self.finder.find(text, opening, rec["end"], rec["kind"], rec["unit"], left, hi)
+            how = "the words before the bracket it stands in"
         if found is not None:
-            return {"start": found[0], "end": found[1], "label": found[2]}
-        return self._inherited(text, records, i, lo)
+            return {"start": found[0], "end": found[1], "label": found[2]}, how
+        return self._inherited(text, records, i, lo), "inherited from the threshold before"
 
     def _entity_subject(self, text: str, subject: Optional[dict], entities: _Spans,
                         rec: dict, lo: int) -> Optional[dict]:
