@@ -113,19 +113,21 @@ class Normalized:
         return s, self.to_source_end(end)
 
 
-def normalize(text: str) -> Normalized:
+def normalize(text: str, normalizer: Optional["Normalizer"] = None) -> Normalized:
     r"""Normalize comparators, LaTeX math, markdown escapes, HTML entities, superscripts,
     scientific units, spaces and dashes, keeping a map back to the offsets of `text`.
 
     `platelet count \<50×10⁹/L` yields `platelet count <50×10^9/L`.
 
     text (str): The text as given. Any str is accepted.
+    normalizer (Normalizer or None): the rules to apply (`Normalizer(table)`, as a saved
+        pipeline's tokenizer holds them); None for the package's `normalization.json`.
     RETURNS (Normalized): The normalized text and its offset map; the text itself and no
         map when nothing changes.
     """
     if not isinstance(text, str):
         raise TypeError(f"normalize() needs a str, not {type(text).__name__}")
-    edits = _normalizer().edits(text)
+    edits = (normalizer or _normalizer()).edits(text)
     if not edits:
         return Normalized(text, text)
     return _build(text, edits)
@@ -246,18 +248,19 @@ def _build(source: str, edits: List[Edit]) -> Normalized:
 # --- rules -----------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _normalizer() -> "_Normalizer":
-    """The rules, compiled once from the package resource on first use."""
+def read_normalization_table() -> dict:
+    """The package's `normalization.json`, parsed."""
     path = resources.files("criteria_nlp") / "resources" / RESOURCE
     try:
-        table = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise RuleFileError(str(path), err.lineno, err.msg) from err
-    try:
-        return _Normalizer(table)
-    except (KeyError, TypeError, ValueError, AttributeError, re.error) as err:
-        raise RuleFileError(str(path), None, f"{type(err).__name__}: {err}") from err
+
+
+@lru_cache(maxsize=1)
+def _normalizer() -> "Normalizer":
+    """The package's rules, compiled once on first use."""
+    return Normalizer(read_normalization_table(), source=f"criteria_nlp/resources/{RESOURCE}")
 
 
 def _alternation(items, suffix: str = "") -> str:
@@ -289,10 +292,23 @@ def _forms(spec: Dict[str, List[str]]) -> str:
     return "(?:" + "|".join(alts) + ")"
 
 
-class _Normalizer:
-    """Compiled rules: one regex outside LaTeX math, one inside, and a handler per rule."""
+class Normalizer:
+    """The rules of a `normalization.json` table, compiled: one regex outside LaTeX math, one
+    inside, and a handler per rule.
 
-    def __init__(self, table: dict) -> None:
+    table (dict): the table's content.
+    source (str): where it came from, for the error on a bad table.
+    RAISES RuleFileError: a table that does not compile, naming `source`.
+    """
+
+    def __init__(self, table: dict, source: str = RESOURCE) -> None:
+        self.table = table
+        try:
+            self._compile(table)
+        except (KeyError, TypeError, ValueError, AttributeError, re.error) as err:
+            raise RuleFileError(source, None, f"{type(err).__name__}: {err}") from err
+
+    def _compile(self, table: dict) -> None:
         cmp = table["comparators"]
         self.fold = self._fold_table(table)
         ge, le, gt, lt, eq = (_forms(cmp[k]) for k in ("≥", "≤", ">", "<", "="))

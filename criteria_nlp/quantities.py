@@ -15,12 +15,13 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left, bisect_right
-from itertools import accumulate
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import accumulate
 from typing import Dict, List, Optional, Tuple
 
 from .lexicon import ROMAN, Lexicon, PhraseHit, get_lexicon
-from .units import UnitMatch, match_unit
+from .units import UnitMatch, UnitTable
 
 # Nothing but space, bullets and punctuation: what stands around a bare `Over 18 years`.
 _BARE_RE = re.compile(r"^[\s\-*•.,;:]*$")
@@ -180,6 +181,11 @@ def parse_number(text: str, lexicon: Optional[Lexicon] = None) -> Optional[float
     return _finite(text)
 
 
+@lru_cache(maxsize=1)
+def _default_units() -> UnitTable:
+    return UnitTable()
+
+
 def _finite(text: str) -> Optional[float]:
     """`float(text)`, or None for no number or one too long to be finite (400 digits)."""
     try:
@@ -201,9 +207,11 @@ class QuantityParser:
         Defaults to True.
     """
 
-    def __init__(self, lexicon: Optional[Lexicon] = None, *, bare_units: bool = True) -> None:
+    def __init__(self, lexicon: Optional[Lexicon] = None, *, bare_units: bool = True,
+                 units: Optional[UnitTable] = None) -> None:
         self.lex = lexicon or get_lexicon()
         self.bare_units = bare_units
+        self.units = units or _default_units()
 
     def __call__(self, text: str, offset: int = 0) -> List[dict]:
         """Parse `text`; offsets in the result are shifted by `offset`.
@@ -245,7 +253,7 @@ class QuantityParser:
             if not m.group() or chain[0] <= m.start():
                 continue  # in a dash chain: `2019-01-15`, `555-123-4567`, `1-2-3`
             word = _WORD_DASH_RE.search(text, max(0, m.start() - 12), m.start())
-            if word and match_unit(word.group(1), 0) is None:
+            if word and self.units.match(word.group(1), 0) is None:
                 continue  # `COVID-19`, `IL-6`, `SLEDAI-2000`; but `8yr-18yrs` is a range
             value = parse_number(m.group(), self.lex)
             if value is None:
@@ -264,7 +272,7 @@ class QuantityParser:
             if start < word.body_start and not self._signed(text, start):  # `HIV negative one month ago`
                 start, value = word.body_start, word.unsigned
             if " ".join(text[start:word.words_end].lower().split()) in self.lex.context_number_words:
-                unit = match_unit(text, word.end)
+                unit = self.units.match(text, word.end)
                 if unit is None or not unit.is_time:
                     continue
                 if self.lex.frequency_before_re.search(text, max(0, start - 12), start):
@@ -305,7 +313,7 @@ class QuantityParser:
             m = _RATIO_RE.match(text, pos)
             second = _finite(m.group(3)) if m else None
             if second is not None:
-                unit = match_unit(text, m.end())
+                unit = self.units.match(text, m.end())
                 if unit is not None and unit.dimension == "pressure":  # 140/90 mmHg
                     num.pair, num.unit, pos = second, unit, unit.end
                 elif m.group(1) or m.group(2):
@@ -324,15 +332,15 @@ class QuantityParser:
                 num.reference = self.lex.multiplied_references[" ".join(m.group("mref").lower().split())]
             pos = m.end()
         elif num.unit is None and not num.titer:
-            unit = match_unit(text, _skip_spaces(text, pos))
+            unit = self.units.match(text, _skip_spaces(text, pos))
             if unit is None and text.startswith("-", pos) and text[pos + 1: pos + 2].isalpha():
-                unit = match_unit(text, pos + 1)  # `>50-year-old`, `≥ 12-week`: a time only
+                unit = self.units.match(text, pos + 1)  # `>50-year-old`, `≥ 12-week`: a time only
                 if unit is not None and not unit.is_time:
                     unit = None
                 num.hyphened = unit is not None
             if unit is None:
                 m = self.lex.unit_modifier_re.match(text, pos)
-                unit = match_unit(text, m.end()) if m else None
+                unit = self.units.match(text, m.end()) if m else None
                 if unit is not None and not unit.is_time:
                     unit = None
             if unit is not None:
@@ -342,7 +350,7 @@ class QuantityParser:
             num.suffix = self.lex.comparators_after[" ".join(m.group("comp").lower().split())]
             pos = m.end()
             if num.unit is None:  # `18 or older years` is rare; `18 years or older` is handled
-                unit = match_unit(text, pos)
+                unit = self.units.match(text, pos)
                 if unit is not None and unit.is_time:
                     num.unit, pos = unit, unit.end
         num.right = pos

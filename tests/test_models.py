@@ -36,6 +36,27 @@ def test_models_components_carry_their_rules(component):
     assert any((MODELS / "criteria_rules" / component).iterdir())
 
 
+def test_models_saved_pipeline_carries_normalization_and_unit_tables(rules_nlp, tmp_path):
+    """`nlp.to_disk` writes the normalization table with the tokenizer and the unit forms
+    with the quantity component; a pipeline loaded from there reads with its own copies."""
+    rules_nlp.to_disk(tmp_path)
+    assert (MODELS / "criteria_rules" / "tokenizer" / "normalization.json").exists()
+    assert (MODELS / "criteria_rules" / "criteria_quantities" / "unit_forms.tsv").exists()
+    table = srsly.read_json(tmp_path / "tokenizer" / "normalization.json")
+    table["compatibility"]["§"] = "≥"  # a sign this copy alone reads as a comparator
+    srsly.write_json(tmp_path / "tokenizer" / "normalization.json", table)
+    forms = tmp_path / "criteria_quantities" / "unit_forms.tsv"
+    forms.write_text(forms.read_text(encoding="utf-8") + "furlongs\tkm\tkm\tlength\ti\n", encoding="utf-8")
+    saved = spacy.load(tmp_path)
+    for nlp, expected in ((saved, [("§ 9 g/dL", True), ("at least 2 furlongs", "km")]),
+                          (rules_nlp, [("9 g/dL", True), ("at least 2", None)])):
+        hb, walk = (criteria_nlp.annotate(t, nlp=nlp).constraints[0]
+                    for t in ("hemoglobin § 9 g/dL", "walk at least 2 furlongs"))
+        assert [(hb.text, hb.lower.inclusive), (walk.text, walk.ucum)] == expected
+    again = criteria_nlp.load(entities=False).from_bytes(saved.to_bytes())
+    assert criteria_nlp.annotate("hemoglobin § 9 g/dL", nlp=again).constraints[0].text == "§ 9 g/dL"
+
+
 def test_models_recognizer_ships_inside_the_package():
     recognizer = files("criteria_nlp.models") / "criteria_ner"
     assert (recognizer / "config.cfg").is_file() and (recognizer / "ner" / "model").is_file()

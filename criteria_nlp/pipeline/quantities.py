@@ -9,8 +9,10 @@ every criterion found by the segmenter and stores the parsed records as plain di
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Tuple, Union
 
+import srsly
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
 
@@ -18,6 +20,8 @@ from ..doctext import doc_text
 from ..extensions import CRITERIA_KEY, QUANTITIES_KEY, VALUES_KEY
 from ..lexicon import Lexicon, read_resource
 from ..quantities import QuantityParser, find_qualitative_values
+from ..units import UnitTable
+from ..units.registry import read_forms_text
 from ._serialize import RuleDataMixin
 
 
@@ -70,14 +74,41 @@ class QuantityFinder(RuleDataMixin):
         self.spans_key = spans_key
         self.criteria_key = criteria_key
         self.bare_units = bare_units
+        self.units = UnitTable()
         self.set_rule_data(read_resource("quantity_lexicon.json"))
 
     rules_file = "quantity_lexicon.json"
+    units_file = "unit_forms.tsv"
 
     def set_rule_data(self, data: dict) -> None:
         """Use these word lists (the content of `quantity_lexicon.json`)."""
         self.rule_data = data
-        self.parser = QuantityParser(Lexicon(data), bare_units=self.bare_units)
+        self.parser = QuantityParser(Lexicon(data), bare_units=self.bare_units, units=self.units)
+
+    def set_unit_forms(self, text: Optional[str]) -> None:
+        """Read units with these forms (a `unit_forms.tsv` content; None: the package's)."""
+        self.units = UnitTable(None if text is None or text == read_forms_text() else text)
+        self.parser.units = self.units
+
+    # the unit table travels with the word lists: a saved pipeline reads units as it was saved
+    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
+        return srsly.msgpack_dumps({"rules": self.rule_data, "unit_forms": self.units.text})
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = tuple()) -> "QuantityFinder":
+        msg = srsly.msgpack_loads(data)
+        self.set_rule_data(msg["rules"])
+        self.set_unit_forms(msg.get("unit_forms"))
+        return self
+
+    def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> None:
+        super().to_disk(path, exclude=exclude)
+        (Path(path) / self.units_file).write_text(self.units.text, encoding="utf-8")
+
+    def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "QuantityFinder":
+        super().from_disk(path, exclude=exclude)
+        file = Path(path) / self.units_file
+        self.set_unit_forms(file.read_text(encoding="utf-8") if file.exists() else None)
+        return self
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)

@@ -14,8 +14,10 @@ the cost stays linear.
 from __future__ import annotations
 
 import re
-from typing import Callable, List
+from pathlib import Path
+from typing import Callable, List, Optional
 
+import srsly
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
@@ -23,10 +25,11 @@ from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix
 
 from .. import extensions  # noqa: F401  (registers Doc._.criteria_source)
 from ..doctext import remember_normalization
-from ..normalize import normalize
+from ..normalize import Normalizer, normalize, read_normalization_table
 
 #: Whitespace-free runs longer than this are tokenized in pieces of this length.
 LONG_RUN = 256
+NORMALIZATION_FILE = "normalization.json"
 _LONG_RUN_RE = re.compile(r"\S{%d,}" % (LONG_RUN + 1))
 _COMPARATORS = ["≥", "≤", "<", ">", "=", "~", "×", r"\+/-", "±"]
 
@@ -35,13 +38,23 @@ class NormalizingTokenizer:
     """Normalize, then tokenize with an inner spaCy tokenizer.
 
     tokenizer (Tokenizer): the tokenizer that splits the normalized text.
+    table (dict or None): the normalization rules (a `normalization.json` content); None for
+        the package's. Saved with the pipeline: `nlp.to_disk` writes a folder `tokenizer/`
+        holding the inner tokenizer and `normalization.json`.
     """
 
-    def __init__(self, tokenizer: Tokenizer) -> None:
+    def __init__(self, tokenizer: Tokenizer, table: Optional[dict] = None) -> None:
         self.tokenizer = tokenizer
+        self.set_table(table)
+
+    def set_table(self, table: Optional[dict]) -> None:
+        """Normalize with these rules (None: the package's)."""
+        package = read_normalization_table()
+        self.table = table if table is not None else package
+        self.normalizer = None if self.table == package else Normalizer(self.table, source="tokenizer/normalization.json")
 
     def __call__(self, text: str) -> Doc:
-        normalized = normalize(text)
+        normalized = normalize(text, self.normalizer)
         pieces = _pieces(normalized.text)
         if len(pieces) == 1:
             doc = self.tokenizer(normalized.text)
@@ -57,17 +70,35 @@ class NormalizingTokenizer:
             yield self(text)
 
     def to_bytes(self, **kwargs) -> bytes:
-        return self.tokenizer.to_bytes(**kwargs)
+        return srsly.msgpack_dumps({"tokenizer": self.tokenizer.to_bytes(**kwargs), "normalization": self.table})
 
     def from_bytes(self, data: bytes, **kwargs) -> "NormalizingTokenizer":
-        self.tokenizer.from_bytes(data, **kwargs)
+        msg = srsly.msgpack_loads(data)
+        if isinstance(msg, dict) and "normalization" in msg:
+            self.tokenizer.from_bytes(msg["tokenizer"], **kwargs)
+            self.set_table(msg["normalization"])
+        else:  # the inner tokenizer alone, as pipelines saved before the table travelled
+            self.tokenizer.from_bytes(data, **kwargs)
+            self.set_table(None)
         return self
 
     def to_disk(self, path, **kwargs) -> None:
-        self.tokenizer.to_disk(path, **kwargs)
+        path = Path(path)
+        if path.is_file():  # a pipeline saved before the table travelled: the folder replaces it
+            path.unlink()
+        path.mkdir(parents=True, exist_ok=True)
+        self.tokenizer.to_disk(path / "tokenizer", **kwargs)
+        srsly.write_json(path / NORMALIZATION_FILE, self.table)
 
     def from_disk(self, path, **kwargs) -> "NormalizingTokenizer":
-        self.tokenizer.from_disk(path, **kwargs)
+        path = Path(path)
+        if path.is_file():  # the inner tokenizer alone, as pipelines saved before
+            self.tokenizer.from_disk(path, **kwargs)
+            self.set_table(None)
+            return self
+        self.tokenizer.from_disk(path / "tokenizer", **kwargs)
+        table = path / NORMALIZATION_FILE
+        self.set_table(srsly.read_json(table) if table.exists() else None)
         return self
 
 

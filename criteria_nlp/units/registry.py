@@ -28,6 +28,7 @@ __all__ = [
     "DIMENSIONS",
     "UnitForm",
     "UnitMatch",
+    "UnitTable",
     "convert",
     "get_registry",
     "load_unit_forms",
@@ -137,12 +138,21 @@ def load_unit_forms() -> Tuple[UnitForm, ...]:
 _FORMS: Optional[Tuple[UnitForm, ...]] = None
 
 
-def _read_forms() -> Tuple[UnitForm, ...]:
-    path = f"criteria_nlp/units/{FORMS_FILE}"
+def read_forms_text() -> str:
+    """The content of the package's unit_forms.tsv."""
     try:
-        text = _package_files().joinpath(FORMS_FILE).read_text(encoding="utf-8")
+        return _package_files().joinpath(FORMS_FILE).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise RuleFileError(path, None, f"cannot read: {exc}") from exc
+        raise RuleFileError(f"criteria_nlp/units/{FORMS_FILE}", None, f"cannot read: {exc}") from exc
+
+
+def _read_forms() -> Tuple[UnitForm, ...]:
+    return parse_unit_forms(read_forms_text(), f"criteria_nlp/units/{FORMS_FILE}")
+
+
+def parse_unit_forms(text: str, path: str = FORMS_FILE) -> Tuple[UnitForm, ...]:
+    """Rows of a unit_forms.tsv content in file order; RuleFileError names the line of a bad
+    row (`path` says which file in the message)."""
     rows: List[UnitForm] = []
     seen: Dict[str, int] = {}
     for lineno, raw in enumerate(text.splitlines(), start=1):
@@ -329,6 +339,22 @@ def _compiled() -> _Compiled:
 # ----------------------------------------------------------------------------- API
 
 
+class UnitTable:
+    """The unit forms one pipeline reads: the package's unit_forms.tsv, or the copy a saved
+    pipeline carries (`nlp.to_disk` writes it with the quantity component).
+
+    forms_text (str or None): a unit_forms.tsv content; None for the package's.
+    """
+
+    def __init__(self, forms_text: Optional[str] = None) -> None:
+        self.text = forms_text if forms_text is not None else read_forms_text()
+        self._compiled = _compiled() if forms_text is None else _Compiled(parse_unit_forms(self.text))
+
+    def match(self, text: str, pos: int = 0) -> Optional[UnitMatch]:
+        """As :func:`match_unit`, with this table's forms."""
+        return _match(self._compiled, text, pos)
+
+
 def match_unit(text: str, pos: int = 0) -> Optional[UnitMatch]:
     """Longest unit expression starting at text[pos] (after skipping at most one space); None if none.
 
@@ -336,13 +362,16 @@ def match_unit(text: str, pos: int = 0) -> Optional[UnitMatch]:
     nor when followed by a letter or digit (``d`` in ``dose``, ``m`` in ``month``);
     ``d`` must follow a number, ``y`` must be attached to one (``65y``).
     """
+    return _match(_COMPILED if _COMPILED is not None else _compiled(), text, pos)
+
+
+def _match(c: _Compiled, text: str, pos: int) -> Optional[UnitMatch]:
     if not isinstance(text, str) or not isinstance(pos, int) or pos < 0 or pos >= len(text):
         return None
     if text[pos].isspace():
         pos += 1
         if pos >= len(text):
             return None
-    c = _COMPILED if _COMPILED is not None else _compiled()
     first = text[pos]
     pattern = c.by_first.get(first)
     if pattern is None:
