@@ -29,6 +29,11 @@ class OutputFormat(str, Enum):
     table = "table"
 
 
+class Engine(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
 class CorpusName(str, Enum):
     lct = "lct"
     chia = "chia"
@@ -46,6 +51,8 @@ def annotate(
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr (default: when many documents)."),
     time_budget: float = typer.Option(TIME_BUDGET, "--time-budget", min=0, help="Seconds one document may take before it is stopped with an error on its record; 0 for no limit."),
     explain: bool = typer.Option(False, "--explain", help="Add to each constraint the rules that made it ('explain'; JSON formats)."),
+    engine: Engine = typer.Option(Engine.local, "--engine", help="local: this machine; dask: a Dask cluster (the dask extra), partitioned JSONL into the --output folder."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --engine dask: the scheduler address (tcp://host:8786); default: Dask's local scheduler."),
 ) -> None:
     """Annotate eligibility texts: one JSON object per record (CONTRACT.md).
 
@@ -55,6 +62,9 @@ def annotate(
     from .errors import InputError
     from .io import count_inputs, read_inputs, write_json, write_jsonl, write_table
 
+    if engine is Engine.dask:
+        _annotate_on_dask(inputs, output, model, rules_only, scheduler)
+        return
     try:
         records = read_inputs(inputs, stdin=sys.stdin)
     except InputError as err:
@@ -95,6 +105,21 @@ def annotate(
         _write_atomically(output, lambda handle: writer(counted(docs), handle))
     typer.echo("criteria_nlp annotate: " + ", ".join(f"{n} {what}" for what, n in counts.items())
                + (" (see each record's 'errors')" if counts["with errors"] else ""), err=True)
+
+
+def _annotate_on_dask(inputs: List[str], output: Optional[Path], model: Optional[str],
+                      rules_only: bool, scheduler: Optional[str]) -> None:
+    """`annotate --engine dask`: partitioned JSONL into the output folder."""
+    if output is None or output.exists() and not output.is_dir():
+        _fail("annotate", "--engine dask writes one JSONL file per partition: --output must be a folder")
+    if "-" in inputs:
+        _fail("annotate", "--engine dask reads files and folders, not stdin")
+    try:
+        from .dask import annotate_to_jsonl
+    except ImportError as err:
+        _fail("annotate", str(err))
+    files = annotate_to_jsonl(inputs, output, model=model, rules_only=rules_only, scheduler=scheduler)
+    typer.echo(f"criteria_nlp annotate: {len(files)} partition files in {output}", err=True)
 
 
 def _fail(command: str, message: str) -> None:
