@@ -148,8 +148,30 @@ class Constraint(_Model):
         "`context_rules: 'no' -> negated`).",
     )
 
-    def admits(self, value: float) -> bool:
-        """Whether `value` (in this constraint's unit) lies inside the interval."""
+    def admits(self, value: float, unit: Optional[str] = None, analyte: Optional[str] = None) -> bool:
+        """Whether `value` lies inside the interval.
+
+        value (float): in this constraint's unit, or in `unit`.
+        unit (str or None): the value's unit as written (`g/L`, `µmol/L`, `days`), converted
+            to the constraint's with pint; None when the value is in the constraint's unit.
+        analyte (str or None): what was measured, for conversions between mass and amount
+            of substance (`creatinine`: 180 µmol/L is 2.04 mg/dL). Defaults to the subject.
+        RETURNS (bool): whether the interval holds the value.
+        RAISES UnitParseError: a unit that cannot be read or converted to the constraint's
+            (no molar mass for the analyte, another dimension), saying which.
+        RAISES ValueError: a unit for a constraint without one, or for a multiple of a
+            reference (`≤ 2.5 × ULN` needs the patient's reference range).
+        """
+        if unit is not None:
+            if self.relative_to is not None:
+                raise ValueError(f"{self.text!r} is a multiple of {self.relative_to}: a value in "
+                                 f"{unit} needs the patient's {self.relative_to} to compare")
+            if self.unit is None:
+                raise ValueError(f"{self.text!r} has no unit to convert {unit} to")
+            from .units import convert
+
+            subject = self.subject.text if self.subject is not None else None
+            value = convert(value, unit, self.unit, analyte=analyte or subject)
         if self.lower is not None:
             if value < self.lower.value or (value == self.lower.value and not self.lower.inclusive):
                 return False

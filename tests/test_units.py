@@ -439,3 +439,27 @@ def test_units_match_unit_is_fast():
     for text, pos in samples * 5000:
         match_unit(text, pos)
     assert time.perf_counter() - t0 < 2.0  # 20k calls; about 0.1 s on a developer machine
+
+
+@pytest.fixture(scope="module")
+def rules():
+    import criteria_nlp
+
+    return criteria_nlp.load(entities=False)
+
+
+def test_units_constraint_admits_a_value_in_another_unit(rules):
+    """A patient's value in any unit pint converts to the constraint's: mass to amount of
+    substance through the subject's molar mass; a ULN multiple needs the reference range."""
+    import criteria_nlp
+    from criteria_nlp.errors import UnitParseError
+
+    text = "Hemoglobin ≥ 9 g/dL; serum creatinine ≤ 1.5 mg/dL; AST ≤ 2.5 × ULN; surgery within 4 weeks"
+    hb, creatinine, ast, surgery = criteria_nlp.annotate(text, nlp=rules).constraints
+    assert (hb.admits(95, "g/L"), hb.admits(85, "g/L"), hb.admits(9)) == (True, False, True)
+    assert (creatinine.admits(120, "µmol/L"), creatinine.admits(180, "µmol/L")) == (True, False)
+    assert (surgery.admits(20, "days"), surgery.admits(35, "days")) == (True, False)
+    with pytest.raises(ValueError, match="ULN"):
+        ast.admits(50, "U/L")
+    with pytest.raises(UnitParseError):
+        creatinine.admits(1, "kg")
