@@ -1,4 +1,4 @@
-"""The command line: `python -m criteria_nlp annotate|evaluate|train|assemble|benchmark ...`.
+"""The command line: `python -m criteria_nlp annotate|export|evaluate|train|assemble|benchmark ...`.
 
 Each command parses its arguments and calls a library function; the work is done in
 `criteria_nlp.annotate_records`, `criteria_nlp.io`, `criteria_nlp.evaluate` and
@@ -27,6 +27,7 @@ class OutputFormat(str, Enum):
     jsonl = "jsonl"
     json = "json"
     table = "table"
+    html = "html"
 
 
 class Engine(str, Enum):
@@ -37,6 +38,10 @@ class Engine(str, Enum):
 class CorpusName(str, Enum):
     lct = "lct"
     chia = "chia"
+
+
+class ExportFormat(str, Enum):
+    brat = "brat"
 
 
 @app.command()
@@ -50,7 +55,7 @@ def annotate(
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Documents per batch."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr (default: when many documents)."),
     time_budget: float = typer.Option(TIME_BUDGET, "--time-budget", min=0, help="Seconds one document may take before it is stopped with an error on its record; 0 for no limit."),
-    explain: bool = typer.Option(False, "--explain", help="Add to each constraint the rules that made it ('explain'; JSON formats)."),
+    explain: bool = typer.Option(False, "--explain", help="Add to each constraint the rules that made it ('explain'; JSON and HTML formats)."),
     engine: Engine = typer.Option(Engine.local, "--engine", help="local: this machine; dask: a Dask cluster (the dask extra), partitioned JSONL into the --output folder."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --engine dask: the scheduler address (tcp://host:8786); default: Dask's local scheduler."),
 ) -> None:
@@ -61,6 +66,7 @@ def annotate(
     from . import annotate_records, load
     from .errors import InputError
     from .io import count_inputs, read_inputs, write_json, write_jsonl, write_table
+    from .io.writers import write_html
 
     if engine is Engine.dask:
         _annotate_on_dask(inputs, output, model, rules_only, scheduler)
@@ -87,7 +93,8 @@ def annotate(
         from tqdm import tqdm
 
         docs = tqdm(docs, total=total, unit="doc", file=sys.stderr)
-    writer = {"jsonl": write_jsonl, "json": write_json, "table": write_table}[format.value]
+    writer = {"jsonl": write_jsonl, "json": write_json, "table": write_table,
+              "html": write_html}[format.value]
     if explain and format.value != "table":
         writer = partial(writer, explain=True)
     counts = {"records": 0, "with errors": 0, "constraints": 0}
@@ -157,6 +164,41 @@ def _write_atomically(output: Path, write) -> None:
         if isinstance(err, OSError):
             _fail("annotate", f"cannot write {output}: {err.strerror or err}")
         raise
+
+
+@app.command()
+def export(
+    inputs: List[str] = typer.Argument(..., help="Files (.txt, .jsonl, ClinicalTrials.gov .json), directories, or - for stdin."),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder to write to (created if needed)."),
+    format: ExportFormat = typer.Option(ExportFormat.brat, "--format", "-f", help="Export format."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="A saved pipeline directory; default: the built-in pipeline."),
+    rules_only: bool = typer.Option(False, "--rules-only", help="Leave out the trained entity recognizer (faster; no entities but thresholds' spans)."),
+) -> None:
+    """Annotate eligibility texts as `annotate` does, for reviewers to correct: BRAT standoff
+    in Chia's scheme, `<id>.txt` + `<id>.ann` per record and an `annotation.conf`. A
+    corrected folder is gold for `evaluate --corpus chia FOLDER`."""
+    from . import annotate_records, load
+    from .errors import InputError
+    from .io import read_inputs
+    from .io.brat import write_brat
+
+    try:
+        records = read_inputs(inputs, stdin=sys.stdin)
+    except InputError as err:
+        _fail("export", str(err))
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        _fail("export", f"cannot make the folder {output}: {err.strerror or err}")
+    try:
+        nlp = load(model, entities=not rules_only)
+    except Exception as err:  # noqa: BLE001 - any reason a pipeline does not load is a bad argument
+        _fail("export", f"cannot load the pipeline {model or '(built-in)'}: {err}")
+    try:
+        count = write_brat(annotate_records(records, nlp=nlp), output)
+    except OSError as err:
+        _fail("export", f"cannot write into {output}: {err.strerror or err}")
+    typer.echo(f"criteria_nlp export: {count} documents as {format.value} in {output}", err=True)
 
 
 @app.command()

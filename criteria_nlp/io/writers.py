@@ -1,4 +1,5 @@
-"""Write annotated Documents as JSONL (the contract), a JSON array, or a plain-text table.
+"""Write annotated Documents as JSONL (the contract), a JSON array, a plain-text table or an
+HTML review page (`criteria_nlp.review`).
 
 Every writer streams: it takes any iterable of `schemas.Document`, writes each document as
 soon as it arrives, flushes, and returns how many it wrote. Nothing here needs more than the
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 import textwrap
 import unicodedata
-from typing import Any, Dict, Iterable, List, Optional, Sequence, TextIO
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, TextIO
 
 from ..schemas import Bound, Constraint, Document
 
@@ -64,6 +65,32 @@ def write_json(docs: Iterable[Document], out: TextIO, explain: bool = False) -> 
         count += 1
     out.write("\n]\n" if count else "]\n")
     out.flush()
+    return count
+
+
+def write_html(docs: Iterable[Document], out: TextIO, explain: bool = False) -> int:
+    """Write one self-contained HTML review page (`criteria_nlp.review`): per document its
+    criteria with the constraints and entities highlighted at their offsets, each document
+    written and flushed as it arrives.
+
+    docs (Iterable[Document]): the documents, consumed lazily.
+    out (TextIO): where to write.
+    explain (bool): add to each constraint table the rules that made each constraint.
+    RETURNS (int): how many documents were written.
+    """
+    from ..review import iter_html  # review imports format_interval from here
+
+    count = 0
+
+    def counted() -> Iterator[Document]:
+        nonlocal count
+        for doc in docs:
+            count += 1
+            yield doc if isinstance(doc, Document) else Document.model_validate(_as_dict(doc))
+
+    for piece in iter_html(counted(), explain=explain):
+        out.write(piece)
+        out.flush()
     return count
 
 
