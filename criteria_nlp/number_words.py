@@ -62,8 +62,8 @@ class WordNumbers:
                       and (v < 20 or v < 100 and v % 10 == 0)}
         self.alone = {w: v for w, v in self.atoms.items() if w not in self.small}
         words = set(self.atoms) | set(self.scales) | set(self.denominators)
-        self.pattern = re.compile(  # a run of number words; `read` says how much is a number
-            r"(?:" + alternation(self.signs) + r"\s+)?" + alternation(words)
+        self.pattern = re.compile(  # a run of number words, sign words first; `read` says how much is a number
+            alternation(words | set(self.signs))
             + r"(?:(?:\s+and)?(?:\s+|\s*-\s*)" + alternation(words, r"\w") + r")*(?![\w-])",
             re.IGNORECASE)
 
