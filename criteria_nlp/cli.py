@@ -245,6 +245,7 @@ def train(
     workdir: Path = typer.Option(Path("build/criteria_ner"), "--workdir", help="Converted corpora, pretrained weights, checkpoints."),
     pretrain: bool = typer.Option(False, "--pretrain/--no-pretrain", help="Pretrain the tok2vec layer on raw eligibility text first (measured: no gain, see README)."),
     lct: bool = typer.Option(False, "--lct/--no-lct", help="Add LCT's Condition, Drug and Procedure spans to the training data."),
+    gold: List[Path] = typer.Option([], "--gold", help="A folder of corrected BRAT (export --format brat) to train on too; repeatable."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Override training.max_steps (for a quick run)."),
 ) -> None:
     """Train the entity recognizer on Chia's train split and write it to models/criteria_ner."""
@@ -255,7 +256,7 @@ def train(
 
     overrides = {"training.max_steps": max_steps} if max_steps else {}
     try:
-        result = run_training(corpora, output, workdir=workdir, pretrain=pretrain, lct=lct, overrides=overrides,
+        result = run_training(corpora, output, workdir=workdir, pretrain=pretrain, lct=lct, gold=gold, overrides=overrides,
                               progress=lambda msg: typer.echo(f"[train] {msg}", err=True))
     except InputError as err:
         typer.echo(f"criteria_nlp train: {err}", err=True)

@@ -131,3 +131,25 @@ def test_training_train_writes_a_loadable_recognizer(corpora, tmp_path, pretrain
     assert nlp.meta["criteria_nlp"]["pretrained"] is pretrain
     assert result["conversion"]["train"]["documents"] == sum(split_of(n) == "train" for n in names)
     assert "Condition" in nlp.get_pipe("ner").labels
+
+
+def test_training_chia_reads_a_corrected_brat_export_as_training_data(blank, tmp_path):
+    """An `export --format brat` folder, as reviewers correct it, converts like Chia: its
+    entities become the training Docs' entities (what `train --gold FOLDER` adds)."""
+    from pathlib import Path
+
+    import criteria_nlp
+    from criteria_nlp.io.brat import write_brat
+
+    seed = Path(__file__).resolve().parents[1] / "corpus" / "seeds" / "NCT07193810.txt"
+    document = criteria_nlp.annotate(seed.read_text(encoding="utf-8"), id="NCT07193810")
+    write_brat([document], tmp_path)
+    ann = tmp_path / "NCT07193810.ann"  # a reviewer relabels the first Condition as a Drug
+    first = next(line for line in ann.read_text(encoding="utf-8").splitlines() if "\tCondition " in line)
+    ann.write_text(ann.read_text(encoding="utf-8").replace(first, first.replace("\tCondition ", "\tDrug ", 1)),
+                   encoding="utf-8")
+    docbin, report = convert_corpus(blank, tmp_path, None)
+    doc = next(iter(docbin.get_docs(blank.vocab)))
+    relabelled = first.split("\t")[2]
+    assert report.documents == 1 and len(doc.ents) >= 10
+    assert (relabelled, "Drug") in [(e.text, e.label_) for e in doc.ents]

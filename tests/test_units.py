@@ -452,7 +452,6 @@ def test_units_constraint_admits_a_value_in_another_unit(rules):
     """A patient's value in any unit pint converts to the constraint's: mass to amount of
     substance through the subject's molar mass; a ULN multiple needs the reference range."""
     import criteria_nlp
-    from criteria_nlp.errors import UnitParseError
 
     text = "Hemoglobin ≥ 9 g/dL; serum creatinine ≤ 1.5 mg/dL; AST ≤ 2.5 × ULN; surgery within 4 weeks"
     hb, creatinine, ast, surgery = criteria_nlp.annotate(text, nlp=rules).constraints

@@ -19,7 +19,7 @@ from __future__ import annotations
 import shutil
 from importlib.resources import as_file, files
 from pathlib import Path
-from typing import Callable, Dict, Iterator, Optional, Union
+from typing import Callable, Dict, Iterator, Optional, Sequence, Union
 
 from ..errors import InputError
 from ..evaluate.splits import split_of
@@ -58,7 +58,8 @@ def _blank_with_tokenizer():
 
 
 def train(corpora: Union[str, Path], output: Union[str, Path], *, workdir: Union[str, Path],
-          pretrain: bool = False, lct: bool = False, overrides: Optional[Dict[str, object]] = None,
+          pretrain: bool = False, lct: bool = False, gold: Sequence[Union[str, Path]] = (),
+          overrides: Optional[Dict[str, object]] = None,
           progress: Optional[Callable[[str], None]] = None) -> Dict[str, object]:
     """Convert Chia, (pre)train the recognizer, and write it to `output`.
 
@@ -68,6 +69,9 @@ def train(corpora: Union[str, Path], output: Union[str, Path], *, workdir: Union
     pretrain (bool): pretrain the tok2vec layer on raw text first. Defaults to False.
     lct (bool): add LCT's train documents, their Condition, Drug and Procedure spans only
         (`LCT_LABELS`, other tokens unknown). Defaults to False.
+    gold (Sequence[Path]): more training documents: folders of BRAT in Chia's scheme, such as
+        an `export --format brat` folder that reviewers corrected (all of each folder goes to
+        training; keep its trials out of Chia's dev split).
     overrides (Dict[str, object] or None): config overrides, e.g. `{"training.max_steps": 100}`.
     progress (Callable[[str], None] or None): receives a line per step.
     RETURNS (Dict[str, object]): the conversion report and the dev scores of the best model.
@@ -89,13 +93,18 @@ def train(corpora: Union[str, Path], output: Union[str, Path], *, workdir: Union
     report = {}
     for split in ("train", "dev"):
         shutil.rmtree(workdir / split, ignore_errors=True)
-    sources = [("chia", "train", None), ("chia", "dev", None)]
+    # (name, folder, split read from it, split it goes to, label map)
+    sources = [("chia", chia, "train", "train", None), ("chia", chia, "dev", "dev", None)]
     if lct:
         if not (corpora / "lct").is_dir():
             raise InputError(str(corpora / "lct"), "the LCT corpus folder is missing")
-        sources.append(("lct", "train", LCT_LABELS))
-    for corpus, split, labels in sources:
-        docbin, conversion = convert_corpus(nlp, corpora / corpus, split, labels=labels)
+        sources.append(("lct", corpora / "lct", "train", "train", LCT_LABELS))
+    for i, folder in enumerate(map(Path, gold)):
+        if not folder.is_dir():
+            raise InputError(str(folder), "the gold folder is missing")
+        sources.append((f"gold{i}", folder, None, "train", None))
+    for corpus, path, read, split, labels in sources:
+        docbin, conversion = convert_corpus(nlp, path, read, labels=labels)
         folder = workdir / split  # spaCy reads every .spacy file of the folder
         folder.mkdir(parents=True, exist_ok=True)
         docbin.to_disk(folder / f"{corpus}.spacy")
@@ -126,7 +135,8 @@ def train(corpora: Union[str, Path], output: Union[str, Path], *, workdir: Union
                  "description": "Chia entity recognizer of criteria_nlp (CNN tok2vec + NER, CPU).",
                  "sources": [{"name": "Chia", "url": "https://doi.org/10.6084/m9.figshare.11855817",
                               "license": "CC BY 4.0"}],
-                 "criteria_nlp": {"conversion": report, "pretrained": pretrain, "lct": lct}})
+                 "criteria_nlp": {"conversion": report, "pretrained": pretrain, "lct": lct,
+                                  "gold": [str(g) for g in gold]}})
     srsly.write_json(best / "meta.json", meta)
     if output.exists():
         shutil.rmtree(output)
