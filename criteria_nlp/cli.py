@@ -65,8 +65,7 @@ def annotate(
     cannot be used. A summary line goes to stderr."""
     from . import annotate_records, load
     from .errors import InputError
-    from .io import count_inputs, read_inputs, write_json, write_jsonl, write_table
-    from .io.writers import write_html
+    from .io import count_inputs, read_inputs, write_html, write_json, write_jsonl, write_table
 
     if engine is Engine.dask:
         _annotate_on_dask(inputs, output, model, rules_only, scheduler)
@@ -179,8 +178,7 @@ def export(
     corrected folder is gold for `evaluate --corpus chia FOLDER`."""
     from . import annotate_records, load
     from .errors import InputError
-    from .io import read_inputs
-    from .io.brat import write_brat
+    from .io import read_inputs, write_brat
 
     try:
         records = read_inputs(inputs, stdin=sys.stdin)
