@@ -728,7 +728,6 @@ class QuantityParser:
 
     def _is_count(self, text: str, expr: _Expr) -> bool:
         """`≥2 immunosuppressants`, `at least one autoantibody`, `≥3 of`."""
-        last = expr.nums[-1]
         if any(n.value != int(n.value) or n.value < 0 for n in expr.nums):
             return False
         if expr.nums[0].on_scale or self._scale_before(text, expr.nums[0]):

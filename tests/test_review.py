@@ -14,7 +14,7 @@ import criteria_nlp
 from criteria_nlp.cli import app
 from criteria_nlp.io.writers import format_interval, write_html
 from criteria_nlp.review import render_document_html, render_html
-from criteria_nlp.schemas import Bound, Constraint, Criterion, Document, Entity, Requirement, SpanRef
+from criteria_nlp.schemas import Bound, Constraint, Criterion, Document, Entity, SpanRef
 
 runner = CliRunner()
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "corpus" / "seeds").glob("*.txt"))
