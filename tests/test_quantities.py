@@ -95,6 +95,7 @@ def test_quantities_bounds(text, expr, kind, lower, upper, unit, ucum):
         ("Major surgery within 4 weeks or minor surgery within 2 weeks prior to screening;", "within 4 weeks", _b(4, True), "wk", "screening"),
         ("investigational drug within 30 days of randomization", "within 30 days", _b(30, True), "d", "randomization"),
         ("chemotherapy within the last 3 months before the first dose of study drug", "within the last 3 months", _b(3, True), "mo", "first dose of study drug"),
+        ("panretinal photocoagulation within the former 4 months", "within the former 4 months", _b(4, True), "mo", None),
     ],
 )
 def test_quantities_temporal_windows(text, expr, upper, unit, anchor):
