@@ -587,14 +587,14 @@ class QuantityParser:
 
     def _explain(self, text: str, expr: _Expr, kind: str, trigger: Optional[str]) -> List[str]:
         """The word lists and steps that made a record, in reading order: what `annotate
-        --explain` shows (`comparators_before: 'at least' -> ge`, `unit: 'mg/dL' -> mg/dL`)."""
+        --explain` shows (`comparators_before: 'at least' -> ge`, `unit_forms: 'mg/dL' -> mg/dL`)."""
         rules: List[str] = []
         for num in expr.nums:
             if num.temporal_start is not None:
                 rules.append(f"temporal_before: {num.temporal_phrase!r} -> {num.temporal}")
             if num.opener_start is not None:
                 rules.append(f"range_openers: {text[num.opener_start:num.start].strip()!r}")
-            if num.comp_start is not None:
+            if num.comp_start is not None and num.comp is not None:  # `= 8-15` drops its `=`
                 key = "scale_comparator_words" if num.on_scale else "comparators_before"
                 rules.append(f"{key}: {text[num.comp_start:num.start].strip()!r} -> {num.comp}")
             rules.append(f"number{' in words' if num.is_word else ''}: {text[num.start:num.end]!r} = {num.value:g}")
