@@ -9,7 +9,10 @@ Lines understood (fields separated by a tab, as BRAT writes them):
 * ``A1\tEq-Operator-Value T1 GT`` -- an attribute (a binary flag has no value);
 * ``R1\tHas_value Arg1:T3 Arg2:T2`` -- a relation;
 * ``*\tOR T1 T2 T3`` -- an equivalence group;
-* ``#1\tAnnotatorNotes T1\t...`` -- a note, ignored.
+* ``#1\tAnnotatorNotes T1\t...`` -- a note on an annotation (other `#` lines are ignored).
+
+Every parsed line's annotation id keeps its line number (``BratDoc.line_of``), for readers
+that report where a line is wrong.
 
 A line that does not parse is skipped and counted in ``BratDoc.malformed``; the reader
 never raises on bad annotation content. The `.txt` is read with ``newline=""`` so that
@@ -27,6 +30,7 @@ __all__ = [
     "BratDoc",
     "BratEntity",
     "BratEvent",
+    "BratNote",
     "BratRelation",
     "parse_ann",
     "read_brat",
@@ -77,6 +81,15 @@ class BratAttribute:
 
 
 @dataclass(frozen=True)
+class BratNote:
+    """An ``AnnotatorNotes`` line: the note's id, the annotation it is on, its text."""
+
+    id: str
+    target: str
+    text: str
+
+
+@dataclass(frozen=True)
 class BratRelation:
     id: str
     type: str
@@ -95,8 +108,11 @@ class BratDoc:
     attributes: List[BratAttribute] = field(default_factory=list)
     relations: List[BratRelation] = field(default_factory=list)
     equivs: List[Tuple[str, Tuple[str, ...]]] = field(default_factory=list)
+    notes: List[BratNote] = field(default_factory=list)
     malformed: int = 0
     malformed_lines: List[Tuple[int, str]] = field(default_factory=list)
+    line_of: Dict[str, int] = field(default_factory=dict)  # annotation id -> its line number
+    repeated: List[Tuple[int, str]] = field(default_factory=list)  # (line, id) of an id seen before
 
     def attributes_of(self, target: str) -> List[BratAttribute]:
         return [a for a in self.attributes if a.target == target]
@@ -131,6 +147,10 @@ def _parse_line(line: str, doc: BratDoc) -> bool:
     head = head.strip()
     kind = head[:1]
     if kind == "#":
+        note_type, _, note = rest.partition("\t")
+        parts = note_type.split()
+        if len(parts) == 2 and parts[0] == "AnnotatorNotes":
+            doc.notes.append(BratNote(head, parts[1], note))
         return True
     if kind == "T":
         body, _, text = rest.partition("\t")
@@ -200,6 +220,11 @@ def parse_ann(ann: str, text: str = "", doc_id: str = "") -> BratDoc:
         if not ok:
             doc.malformed += 1
             doc.malformed_lines.append((lineno, line))
+        elif line.strip():
+            head = line.partition("\t")[0].strip()
+            if head in doc.line_of:
+                doc.repeated.append((lineno, head))
+            doc.line_of.setdefault(head, lineno)
     return doc
 
 

@@ -25,12 +25,15 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union
+from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union
 
 from pydantic import ValidationError
 
 from ..errors import InputError
 from ..schemas import ENTITY_LABELS, Constraint, Document, Entity, SpanRef
+
+if TYPE_CHECKING:
+    from ..evaluate.brat import BratEntity
 
 __all__ = ["from_brat", "read_brat", "to_brat", "write_brat"]
 
@@ -49,10 +52,6 @@ _HAS = ("Has_value", "Has_temporal")
 _LINE_PART = re.compile(r"[^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
 _JSON_LINE_ENDS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-_T_LINE = re.compile(r"(T\d+)\t(\S+) (\d+ \d+(?:;\d+ \d+)*)\t(.*)", re.S)
-_R_LINE = re.compile(r"R\d+\t(\S+) Arg1:(\S+) Arg2:(\S+)\s*")
-_A_LINE = re.compile(r"[AM]\d+\t(\S+) (\S+)\s*")
-_NOTE_LINE = re.compile(r"#\d*\tAnnotatorNotes (\S+)\t(.*)", re.S)
 
 Key = Tuple[str, int, int]  # (label, start, end) of one T line
 
@@ -161,40 +160,43 @@ def from_brat(text: str, ann: str, *, id: str = "doc", source: str = "<ann>") ->
     RETURNS (Document): the entities and constraints the annotations hold.
     RAISES (InputError): for a line that cannot be read, as `source:line`.
     """
-    spans: Dict[str, _Span] = {}
-    names: Dict[str, Set[str]] = {}
+    from ..evaluate.brat import parse_ann  # the project's BRAT line reader, tolerant; strict here
+
+    doc = parse_ann(ann, text=text, doc_id=id)
+
+    def where(annotation_id: str) -> str:
+        return f"{source}:{doc.line_of[annotation_id]}"
+
+    bad = [(n, line) for n, line in doc.malformed_lines if line[:1] != "N"]  # N: no place here
+    if bad:
+        number, line = bad[0]
+        what = ("text-bound line (T<n> TAB label start end TAB text)" if line[:1] == "T"
+                else "annotation line")
+        raise InputError(f"{source}:{number}", f"not a BRAT {what}: {line[:80]!r}")
+    if doc.repeated:
+        number, annotation_id = doc.repeated[0]
+        raise InputError(f"{source}:{number}", f"{annotation_id} is defined twice")
+    spans = {tid: _span(entity, text, where(tid)) for tid, entity in doc.entities.items()}
+
+    def known(annotation_id: str, target: str) -> None:
+        if target not in spans:
+            raise InputError(where(annotation_id), f"{target} is no T annotation of this file")
+
     links: Dict[Tuple[str, bool], List[str]] = {}  # (T id, member?) -> T ids pointing at it
+    for relation in doc.relations:
+        if relation.type in (*_HAS, SUBJECT_OF):
+            known(relation.id, relation.arg1)
+            known(relation.id, relation.arg2)
+            links.setdefault((relation.arg2, relation.type == SUBJECT_OF), []).append(relation.arg1)
+    names: Dict[str, Set[str]] = {}
+    for attribute in doc.attributes:
+        known(attribute.id, attribute.target)
+        names.setdefault(attribute.target, set()).add(attribute.name)
     notes: Dict[str, Tuple[List[dict], str]] = {}  # T id -> (constraints' fields, where)
-    refs: List[Tuple[str, str]] = []  # (T id, where) to check once every T is known
-    for number, raw in enumerate(ann.split("\n"), 1):
-        line = raw.rstrip("\r")
-        where = f"{source}:{number}"
-        if not line.strip() or line[0] in "*EN":  # BRAT lines our documents have no place for
-            continue
-        if line[0] == "T":
-            span = _parse_t(line, text, where)
-            if span.id in spans:
-                raise InputError(where, f"{span.id} is defined twice")
-            spans[span.id] = span
-        elif match := _R_LINE.fullmatch(line):
-            kind, source_id, target = match.groups()
-            if kind in (*_HAS, SUBJECT_OF):
-                refs += [(source_id, where), (target, where)]
-                links.setdefault((target, kind == SUBJECT_OF), []).append(source_id)
-        elif match := _A_LINE.fullmatch(line):
-            name, target = match.groups()
-            refs.append((target, where))
-            names.setdefault(target, set()).add(name)
-        elif match := _NOTE_LINE.fullmatch(line):
-            target, note = match.groups()
-            if note.lstrip().startswith(("{", "[")):
-                refs.append((target, where))
-                notes[target] = (_parse_note(note, where), where)
-        else:
-            raise InputError(where, f"not a BRAT annotation line: {line[:80]!r}")
-    for ref, where in refs:
-        if ref not in spans:
-            raise InputError(where, f"{ref} is no T annotation of this file")
+    for note in doc.notes:
+        if note.text.lstrip().startswith(("{", "[")):  # else a reviewer's comment
+            known(note.id, note.target)
+            notes[note.target] = (_parse_note(note.text, where(note.id)), where(note.id))
     entities: List[Entity] = []
     constraints: List[Constraint] = []
     for span in sorted(spans.values(), key=lambda s: (s.start, s.end, s.label)):
@@ -301,20 +303,16 @@ def _read(path: Path) -> str:
         raise InputError(str(path), str(err)) from err
 
 
-def _parse_t(line: str, text: str, where: str) -> _Span:
-    match = _T_LINE.fullmatch(line)
-    if match is None:
-        raise InputError(where, "not a BRAT text-bound line (T<n> TAB label start end TAB "
-                                f"text): {line[:80]!r}")
-    tid, label, spec, written = match.groups()
-    fragments = [tuple(map(int, part.split())) for part in spec.split(";")]
-    if any(not 0 <= s <= e <= len(text) for s, e in fragments):
+def _span(entity: BratEntity, text: str, where: str) -> _Span:
+    """A T annotation read back, its offsets and words checked against the text."""
+    spec = ";".join(f"{s} {e}" for s, e in entity.fragments)
+    if any(not 0 <= s <= e <= len(text) for s, e in entity.fragments):
         raise InputError(where, f"offsets {spec} are outside the text of {len(text)} characters")
-    found = " ".join(text[s:e] for s, e in fragments)
-    if found != written:
-        raise InputError(where, f"{tid} says {written!r} but the text at {spec} is {found!r}; "
+    found = " ".join(text[s:e] for s, e in entity.fragments)
+    if found != entity.text:
+        raise InputError(where, f"{entity.id} says {entity.text!r} but the text at {spec} is {found!r}; "
                                 "give the offsets of the .txt as stored (line ends count)")
-    return _Span(tid, label, min(s for s, _ in fragments), max(e for _, e in fragments))
+    return _Span(entity.id, entity.label, entity.start, entity.end)
 
 
 def _parse_note(note: str, where: str) -> List[dict]:
