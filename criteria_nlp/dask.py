@@ -29,7 +29,7 @@ try:
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("criteria_nlp.dask needs the dask extra: pip install 'criteria-nlp[dask]'") from err
 
-from .io.readers import Record, _jsonl_record, read_inputs
+from .io.readers import Record, _directory_files, _jsonl_record, read_inputs
 from .schemas import Document
 
 _PIPELINES: Dict[Tuple[Optional[str], bool], object] = {}  # per worker process
@@ -53,7 +53,7 @@ def read_records(inputs: Sequence[Union[str, Path]], *, blocksize: Union[int, st
                                  errors="surrogateescape")
             bags.append(lines.map_partitions(_jsonl_partition, blocked=blocksize is not None))
             continue
-        files = _expand(Path(path))
+        files = [str(f) for f in _directory_files(Path(path))] if Path(path).is_dir() else [path]
         if files:
             bags.append(db.from_sequence(files, npartitions=len(files)).map_partitions(_file_partition))
     if not bags:
@@ -90,14 +90,6 @@ def annotate_to_jsonl(inputs: Sequence[Union[str, Path]], output: Union[str, Pat
 
     with Client(scheduler) as client:
         return lines.to_textfiles(target, encoding="utf-8", last_endline=True, compute_kwargs={"scheduler": client})
-
-
-def _expand(path: Path) -> List[str]:
-    """A directory's files as `annotate` reads them (sorted, gold files left out); a file itself."""
-    if not path.is_dir():
-        return [str(path)]
-    return sorted(str(p) for p in path.iterdir()
-                  if p.suffix in (".txt", ".json") and not p.name.endswith(".gold.json"))
 
 
 def _file_partition(paths: Iterable[str]) -> List[Record]:
