@@ -1,6 +1,8 @@
 """The linker, the ConText component and `build.py`, each on its own: the component run on
 a Doc that the components before it have filled, its own output read directly."""
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import criteria_nlp
 from criteria_nlp.build import build_document
@@ -96,6 +98,41 @@ def test_components_context_scope_ends_with_the_criterion(rules):
     doc = run_until(rules, "Inclusion Criteria:\n- No anemia\n- hemoglobin ≥ 10 g/dL\n", "criteria_context")
     (record,) = doc._.criteria_quantities
     assert record["negated"] is False
+
+
+def test_components_context_cues_are_medspacys_matches(rules):
+    """The cue matcher finds what medspaCy's own matcher finds for the same rules: the same
+    rule, at the same tokens, after the same pruning of overlaps."""
+    from medspacy.common.medspacy_matcher import MedspacyMatcher
+    from medspacy.context import ConTextRule
+
+    from criteria_nlp.pipeline.context import _exact_rules
+
+    context = rules.get_pipe("criteria_context")
+    reference = MedspacyMatcher(rules, name="reference", phrase_matcher_attr="LOWER", prune=True)
+    reference.add([ConTextRule.from_dict(exact) for rule in context.rule_data["context_rules"]
+                   for exact in _exact_rules(rule)])
+    text = ("Exclusion Criteria:\n- No more than 2 prior regimens, not to exceed 6 cycles\n"
+            "- Patients who don't have, or deny, a history of MI but not if applicable\n"
+            "- Family hx stroke; plans to become pregnant; whether or not treated\n")
+    doc = rules.make_doc(text)
+    expected = [(reference.rule_map[rules.vocab[key].text].literal, start, end) for key, start, end in reference(doc)]
+    found = [(context.matcher.rule_map[key].literal, start, end) for key, start, end in context.matcher(doc)]
+    assert found == expected
+    assert ("no more than", 5, 8) in found and ("not to exceed", 12, 15) in found
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 20), st.integers(1, 6)), max_size=16))
+def test_components_context_pruning_is_medspacys(spans):
+    from medspacy.common.util import prune_overlapping_matches
+
+    from criteria_nlp.pipeline.context import CueMatcher
+
+    matches = [(key, start, start + length) for key, start, length in spans]
+    matcher = CueMatcher.__new__(CueMatcher)  # the pruning alone, over given matches
+    matcher.patterns = lambda doc: matches
+    matcher.phrases = lambda doc: []
+    assert matcher(None) == (prune_overlapping_matches(list(matches)) if matches else [])
 
 
 def test_components_context_flags_recognised_entities(nlp):
