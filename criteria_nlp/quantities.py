@@ -29,13 +29,19 @@ _BARE_MAX = 12
 # A comparator that is itself an age word: `older than 18`, `younger than 75`.
 _AGE_COMPARATOR_RE = re.compile(r"\s*(?:older|younger)\b", re.IGNORECASE)
 # Digits: 12, 1,000, 2.5, .5, 2,5 (decimal comma). Not inside words (HbA1c, CD4, COVID-19),
-# not exponents (10^9), not denominators (/150), not ordinals (3rd).
+# not exponents (10^9), not denominators (/150), not ordinals (3rd) but a percentile's (95th
+# percentile, the 5th to 85th percentile).
 _NUMBER_RE = re.compile(
     r"(?<![^\W_])(?<![.^/])(?<!\d,)"
     r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+(?:,\d{1,2}(?![\d,]))?|(?=\.\d))"
-    r"(?:\.\d+)?(?![\d])(?!(?:st|nd|rd|th)\b)(?!\.\d)"
+    r"(?:\.\d+)?(?![\d])"
+    r"(?:(?:st|nd|rd|th)(?=(?:\s*(?:and|to|-|–)\s*(?:[<>≤≥]\s*)?\d+(?:st|nd|rd|th))?\s*(?i:percentile|centile)s?\b)"
+    r"|(?!(?:st|nd|rd|th)\b))(?!\.\d)"
 )
 _PAREN_DIGITS_RE = re.compile(r"\(\s*(\d+)\s*\)$")  # `three (3)`
+_ORDINAL_RE = re.compile(r"(\d+)(?:st|nd|rd|th)$")  # `95th` (percentile)
+# an article between a comparator and an ordinal: `below the 5th percentile`
+_ARTICLE_BEFORE_RE = re.compile(r"(?<![\w-])the\s+$", re.IGNORECASE)
 _THOUSANDS_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # `1,000`
 _DECIMAL_COMMA_RE = re.compile(r"\d+,\d{1,2}")  # `2,5`
 _NEXT_WORD_RE = re.compile(r"\s*([A-Za-z][\w/-]*)")
@@ -174,6 +180,9 @@ def parse_number(text: str, lexicon: Optional[Lexicon] = None) -> Optional[float
     words = lexicon.word_numbers.value(text)  # `six`, `one hundred and seventy`
     if words is not None:
         return words
+    ordinal = _ORDINAL_RE.fullmatch(text)
+    if ordinal:
+        return float(ordinal.group(1))
     if _THOUSANDS_RE.fullmatch(text):
         return _finite(text.replace(",", ""))
     if _DECIMAL_COMMA_RE.fullmatch(text):
@@ -363,6 +372,9 @@ class QuantityParser:
     def _left(self, text: str, num: _Num, floor: int) -> None:
         window_start = max(floor, num.start - 60)
         pos = num.start
+        if not num.is_word and text[num.end - 1].isalpha():  # `the 95th percentile`: the article goes
+            article = _ARTICLE_BEFORE_RE.search(text, window_start, pos)
+            pos = article.start() if article else pos
         m = self.lex.comp_before_re.search(text, window_start, pos)
         if m:
             num.comp = self.lex.comparators_before[" ".join(m.group().lower().split())]
@@ -395,6 +407,9 @@ class QuantityParser:
         while i < len(nums):
             num = nums[i]
             nxt = nums[i + 1] if i + 1 < len(nums) else None
+            if nxt is not None and _unit_definition(text, num, nxt):
+                i += 2  # `(1 MET = 3.5 mL/kg/min)`: how a unit converts, no threshold
+                continue
             if nxt is not None:
                 joined = self._join(text, num, nxt)
                 if joined is not None:
@@ -790,6 +805,12 @@ class QuantityParser:
             if rec["anchor"] is None and clause in first_anchor:
                 rec["anchor"] = first_anchor[clause]["anchor"]
                 rec["direction"] = rec["direction"] or first_anchor[clause]["direction"]
+
+
+def _unit_definition(text: str, a: _Num, b: _Num) -> bool:
+    """`1 MET = 3.5 mL/kg/min`, `1cmH2O=0.098 kPa`: one of a unit, equal to an amount of another."""
+    return (a.value == 1 and a.comp is None and a.unit is not None and b.comp == "eq"
+            and b.unit is not None and b.comp_start is not None and not text[a.after:b.comp_start].strip())
 
 
 class Occupied:

@@ -78,6 +78,19 @@ def _b(value, inclusive):
         ("ECOG performance status no more then 2", "no more then 2", "numeric", None, _b(2, True), None, None),
         # a dash chain beside is no range, and leaves the range after it alone
         ("consent dated 2019-01-15, hemoglobin 8-10 g/dL", "8-10 g/dL", "numeric", _b(8, True), _b(10, True), "g/dL", "g/dL"),
+        # percentile ranks: the ordinal is the number, `the` between comparator and ordinal
+        ("BMI ≥ 95th percentile for age and sex", "≥ 95th percentile", "numeric", _b(95, True), None, "percentile", "{percentile}"),
+        ("Height below the 3rd percentile", "below the 3rd percentile", "numeric", None, _b(3, False), "percentile", "{percentile}"),
+        ("BMI between the 5th and 85th percentile", "between the 5th and 85th percentile", "numeric",
+         _b(5, True), _b(85, True), "percentile", "{percentile}"),
+        ("BMI ≥ 85th to < 95th percentile for age", "≥ 85th to < 95th percentile", "numeric",
+         _b(85, True), _b(95, False), "percentile", "{percentile}"),
+        ("estimated fetal weight < 10th centile", "< 10th centile", "numeric", None, _b(10, False), "centile", "{percentile}"),
+        # frequencies
+        ("seizures at least 2 times per month", "at least 2 times per month", "numeric", _b(2, True), None, "times per month", "/mo"),
+        ("urinating more than 8 times a day", "more than 8 times a day", "numeric", _b(8, False), None, "times a day", "/d"),
+        # micro written `mikro` (Scandinavian registries)
+        ("Plasma creatinine over 200 mikromol/l", "over 200 mikromol/l", "numeric", _b(200, False), None, "mikromol/l", "umol/L"),
     ],
 )
 def test_quantities_bounds(text, expr, kind, lower, upper, unit, ucum):
@@ -222,6 +235,11 @@ def test_quantities_two_thresholds_joined_by_or():
         "Informed consent signed on 2019-01-15 or later",
         "Contact the study hotline at 555-123-4567",
         "Rectal cancer stage cT1-2-3",
+        # how a unit converts is no threshold
+        "(1 MET = 3.5 mL/kg/min)",
+        "PEEP measured in cmH2O (1cmH2O=0.098 kPa)",
+        # an ordinal that is no percentile
+        "the 2nd and 3rd cycles of chemotherapy",
         # a fuzz finding: a long run of digits (no finite number) once took seconds
         "- " + "1" * 20_000,
     ],

@@ -65,9 +65,10 @@ def test_units_every_form_parses_to_its_ucum(row):
 @pytest.mark.parametrize("row", FORMS, ids=_form_id)
 def test_units_every_form_matches_after_a_number(row):
     gap = "" if "a" in row.flags else " "
-    text = f"<12{gap}{row.form} in"
-    start = 3 + len(gap)
-    m = match_unit(text, 3)
+    number = "12th" if "o" in row.flags else "12"  # `o`: after an ordinal (`95th percentile`)
+    text = f"<{number}{gap}{row.form} in"
+    start = 1 + len(number) + len(gap)
+    m = match_unit(text, 1 + len(number))
     assert m is not None, text
     assert (m.start, m.end, m.text) == (start, start + len(row.form), row.form)
     assert m.ucum == row.ucum
@@ -316,7 +317,7 @@ def test_units_months_is_time_but_mon_is_nothing():
         ("hours per day", "h/d"),
         ("in", None),
         ("foot", None),
-        ("times/week", None),
+        ("times/week", "/wk"),  # a frequency
         ("mg/dose", None),
         ("bananas", None),
         ("", None),

@@ -82,13 +82,14 @@ DIMENSIONS: Dict[str, str] = {
     "time_per_period": "time spent per period: hours/week, minutes/day (exercise, device wear); "
     "not a time span, so is_time is False",
     "score": "score points",
+    "percentile_rank": "a rank in a reference population: 95th percentile (growth charts)",
     "titer": "the word titer/titre (the 1:80 ratio itself is parsed elsewhere)",
     "half_lives": "time in multiples of a drug's elimination half-life: 5 half-lives",
     "time": "durations: years, months, weeks, days, hours, minutes, seconds; ms too, "
     "but ms (QTc, QRS) has is_time False: a measurement, not a time span",
 }
 
-_FLAGS = frozenset("inamx")
+_FLAGS = frozenset("inamxo")
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +184,7 @@ def parse_unit_forms(text: str, path: str = FORMS_FILE) -> Tuple[UnitForm, ...]:
 
 _SLASH = r"(?:\s*/\s*|\s+per\s+)"
 _LEAD_SLASH = r"(?:/\s*|per\s+)"
-_MICRO = r"(?:[µμu]|mc)"
+_MICRO = r"(?:[µμu]|mc|mikro)"
 _SUPERSCRIPT = {"2": "²", "3": "³"}
 _SEP_BETWEEN_LETTERS = r"[\s\-‐]+"
 # Flag x: not right after a lone 2, 3 or 4 written against the form: 2D, 3D and 4D are
@@ -280,6 +281,8 @@ class _Compiled:
                 guard = r"(?<=\d)"
             elif "n" in row.flags:
                 guard = r"(?:(?<=\d)|(?<=\d\s))"
+            elif "o" in row.flags:
+                guard = r"(?:(?<=\d(?:st|nd|rd|th)\s)|(?<=\d(?:st|nd|rd|th)))"
             if "x" in row.flags:
                 guard += _NOT_DIMENSIONAL
             match_alts.append(f"(?P<{name}>{guard}{body}{tail})")
