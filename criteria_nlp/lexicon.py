@@ -151,6 +151,9 @@ LEXICON_KEYS = frozenset((
 ))
 
 
+_BRACKETED_SYMBOL_RE = re.compile(r"\(\s*[<>≤≥=]{1,2}\s*\)")  # `(≤)` after `less than or equal to`
+
+
 class Lexicon:
     """Compiled view of `quantity_lexicon.json`.
 
@@ -201,7 +204,9 @@ class Lexicon:
         self.age_suffix_words = tuple(data["age_suffix_words"])
         self.age_unit_endings = tuple(data["age_unit_endings"])
         flags = re.IGNORECASE
-        self.comp_before_re = EndAnchored(self.comparators_before, flags)
+        # `less than or equal to (≤) 1`: the symbol may follow the words in brackets
+        self.comp_before_re = EndAnchored(self.comparators_before, flags,
+                                          gap_reversed=r"\s*(?:\)\s*[<>≤≥=]{1,2}\s*\(\s*)?")
         self.temporal_before_re = EndAnchored(self.temporal_before, flags)
         self.range_opener_re = EndAnchored(data["range_openers"], flags)
         self.comp_after_re = re.compile(  # `> 21 or less than 2`, `under 18 or over 70` are two thresholds
@@ -263,6 +268,11 @@ class Lexicon:
             flags)
         self.word_numbers = WordNumbers(data, phrase_alternation)  # `one hundred and seventy`
         self.sign_before_re = EndAnchored(data["sign_words"], flags)  # `≤ minus 2.5`
+
+    def comparator_before(self, phrase: str) -> str:
+        """The operator of a comparator found by `comp_before_re` (`less than or equal to
+        (≤)` -> "le")."""
+        return self.comparators_before[" ".join(_BRACKETED_SYMBOL_RE.sub(" ", phrase).lower().split())]
 
 
 def _key(phrase: str) -> str:

@@ -377,7 +377,7 @@ class QuantityParser:
             pos = article.start() if article else pos
         m = self.lex.comp_before_re.search(text, window_start, pos)
         if m:
-            num.comp = self.lex.comparators_before[" ".join(m.group().lower().split())]
+            num.comp = self.lex.comparator_before(m.group())
             num.comp_start = m.start()
             pos = m.start()
         else:
@@ -652,7 +652,7 @@ class QuantityParser:
                 start, end = m.start("roman"), m.end("more")
                 lower, upper = _bound(low, True), _bound(high, True)
             elif comp:
-                op = self.lex.comparators_before[" ".join(comp.group().lower().split())]
+                op = self.lex.comparator_before(comp.group())
                 if op not in _OPS:
                     continue
                 start, end = comp.start(), m.end("roman")

@@ -86,6 +86,13 @@ def _b(value, inclusive):
         ("BMI ≥ 85th to < 95th percentile for age", "≥ 85th to < 95th percentile", "numeric",
          _b(85, True), _b(95, False), "percentile", "{percentile}"),
         ("estimated fetal weight < 10th centile", "< 10th centile", "numeric", None, _b(10, False), "centile", "{percentile}"),
+        # the comparator's symbol repeated in brackets after its words
+        ("Age greater than or equal to (>=) 18 years", "greater than or equal to (>=) 18 years", "age",
+         _b(18, True), None, "years", "a"),
+        ("returned to Grade less than or equal to (<=) 1 or baseline", "less than or equal to (<=) 1", "numeric",
+         None, _b(1, True), None, None),
+        ("ANC less than (<) 1.5 x 10^9/L", "less than (<) 1.5 x 10^9/L", "numeric", None, _b(1.5, False),
+         "x 10^9/L", "10*9/L"),
         # frequencies
         ("seizures at least 2 times per month", "at least 2 times per month", "numeric", _b(2, True), None, "times per month", "/mo"),
         ("urinating more than 8 times a day", "more than 8 times a day", "numeric", _b(8, False), None, "times a day", "/d"),
