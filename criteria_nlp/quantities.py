@@ -39,6 +39,9 @@ _NUMBER_RE = re.compile(
     r"|(?!(?:st|nd|rd|th)\b))(?!\.\d)"
 )
 _PAREN_DIGITS_RE = re.compile(r"\(\s*(\d+)\s*\)$")  # `three (3)`
+_WEEKS_DAYS_RE = re.compile(r"\s*\+\s*([0-6])(?!\d)\s*")  # `24+3 weeks`: 24 weeks and 3 days
+_WEEKS_DAYS_FIRST_RE = re.compile(  # the first end of a range of them: `32+0 to 36+6 weeks`
+    r"\s*\+\s*([0-6])(?=\s*(?:-|–|to|and)\s*\d{1,2}\s*\+\s*[0-6]\s*(?:weeks?|wks?)\b)", re.IGNORECASE)
 _ORDINAL_RE = re.compile(r"(\d+)(?:st|nd|rd|th)$")  # `95th` (percentile)
 # an article between a comparator and an ordinal: `below the 5th percentile`
 _ARTICLE_BEFORE_RE = re.compile(r"(?<![\w-])the\s+$", re.IGNORECASE)
@@ -352,6 +355,17 @@ class QuantityParser:
                 unit = self.units.match(text, m.end()) if m else None
                 if unit is not None and not unit.is_time:
                     unit = None
+            if unit is None:
+                m = _WEEKS_DAYS_RE.match(text, pos)  # a gestational age: `24+0 weeks`, `36 + 6 weeks`
+                unit = self.units.match(text, m.end()) if m else None
+                if unit is not None and unit.ucum == "wk":
+                    num.value += int(m.group(1)) / 7
+                else:
+                    unit = None
+                    m = _WEEKS_DAYS_FIRST_RE.match(text, pos)  # `32+0 to 36+6 weeks`
+                    if m:
+                        num.value += int(m.group(1)) / 7
+                        pos = m.end()
             if unit is not None:
                 num.unit, pos = unit, unit.end
         m = self.lex.comp_after_re.match(text, pos)

@@ -93,6 +93,12 @@ def _b(value, inclusive):
          None, _b(1, True), None, None),
         ("ANC less than (<) 1.5 x 10^9/L", "less than (<) 1.5 x 10^9/L", "numeric", None, _b(1.5, False),
          "x 10^9/L", "10*9/L"),
+        # a gestational age in weeks and days
+        ("All birth more than 24 + 0 weeks of amenorrhea", "more than 24 + 0 weeks", "duration", _b(24, False), None, "weeks", "wk"),
+        ("gestational age between 32+0 and 36+6 weeks", "between 32+0 and 36+6 weeks", "age",
+         _b(32, True), _b(36 + 6 / 7, True), "weeks", "wk"),
+        # `an` for `and` after `between`, as registries misspell it
+        ("age between 50 an 65 years", "between 50 an 65 years", "age", _b(50, True), _b(65, True), "years", "a"),
         # frequencies
         ("seizures at least 2 times per month", "at least 2 times per month", "numeric", _b(2, True), None, "times per month", "/mo"),
         ("urinating more than 8 times a day", "more than 8 times a day", "numeric", _b(8, False), None, "times a day", "/d"),
