@@ -208,6 +208,7 @@ class SubjectLinker(RuleDataMixin):
         value_subjects = {(v["start"], v["end"]): v["subject"] for v in values}
         starts = [b[0] for b in bounds]
         after_entity: Dict[int, int] = {}  # criterion -> end of its last Value entity read so far
+        entity_subjects: List[Optional[dict]] = []
         for ent in ents:
             if ent.label_ != "Value" or thresholds.overlaps(ent.start_char, ent.end_char):
                 continue
@@ -218,7 +219,8 @@ class SubjectLinker(RuleDataMixin):
             after_entity[i] = ent.end_char
             inner = (value_subjects[qualitative[j][:2]] for j in qualitative.inside(ent.start_char, ent.end_char))
             ent._.criteria_subject = subject or next((s for s in inner if s is not None), None)
-        for subject in [v["subject"] for v in values] + [e._.criteria_subject for e in ents]:
+            entity_subjects.append(ent._.criteria_subject)
+        for subject in [v["subject"] for v in values] + entity_subjects:
             if subject is not None:
                 span = doc.char_span(subject["start"], subject["end"], label=subject["label"],
                                      alignment_mode="expand")

@@ -53,8 +53,8 @@ def _logic_phrases(doc: Doc, criteria_key: str) -> Dict[int, Tuple[int, int]]:
     """Criterion index -> char offsets of the phrase introducing its list of alternatives."""
     if criteria_key not in doc.spans:
         return {}
-    return {i: span._.criterion_logic_phrase for i, span in enumerate(doc.spans[criteria_key])
-            if span._.criterion_logic_phrase is not None}
+    phrases = ((i, span._.criterion_logic_phrase) for i, span in enumerate(doc.spans[criteria_key]))
+    return {i: phrase for i, phrase in phrases if phrase is not None}
 
 
 class QuantityFinder(RuleDataMixin):

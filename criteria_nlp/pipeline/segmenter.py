@@ -674,20 +674,25 @@ class CriteriaSegmenter(Pipe):
         items (List[Item]): items of `segment(doc.text)`.
         """
         spans: List[Span] = []
+        sections: List[Optional[str]] = []
         for item in items:
             span = doc.char_span(item.start, item.end, alignment_mode="expand")
             if span is None:
                 continue
-            span._.criterion_section = item.section
-            span._.criterion_cohort = item.cohort
+            ext = span._  # a new accessor on every `span._`: one per span
+            ext.criterion_section = item.section
+            ext.criterion_cohort = item.cohort
             spans.append(span)
+            sections.append(item.section)
         if not self.overwrite and self.spans_key in doc.spans:
             spans = sorted(list(doc.spans[self.spans_key]) + spans, key=lambda s: (s.start_char, s.end_char))
-        logic = self.logic(doc_text(doc), [(s.start_char, s.end_char, s._.criterion_section) for s in spans])
+            sections = [s._.criterion_section for s in spans]
+        logic = self.logic(doc_text(doc), [(s.start_char, s.end_char, section) for s, section in zip(spans, sections)])
         for span, found in zip(spans, logic):
-            span._.criterion_require = found.require
-            span._.criterion_logic_phrase = found.phrase
-            span._.criterion_parent = found.parent
+            ext = span._
+            ext.criterion_require = found.require
+            ext.criterion_logic_phrase = found.phrase
+            ext.criterion_parent = found.parent
         doc.spans[self.spans_key] = spans
 
     def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
