@@ -11,6 +11,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 from spacy.tokens import Doc
 
+from .concepts import concept_code
 from .doctext import doc_text, normalization
 from .extensions import CRITERIA_KEY
 from .normalize import normalize
@@ -57,26 +58,31 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
     if CRITERIA_KEY in doc.spans:
         for span in doc.spans[CRITERIA_KEY]:
             start, end, text = offsets.span(span.start_char, span.end_char)
-            require = span._.criterion_require
+            ext = span._  # a new accessor on every `span._`: one per span
+            require = ext.criterion_require
             criteria.append(Criterion(start=start, end=end, text=text,
-                                      section=span._.criterion_section,
-                                      cohort=span._.criterion_cohort,
+                                      section=ext.criterion_section,
+                                      cohort=ext.criterion_cohort,
                                       require=_requirement(require) if require else None,
-                                      parent=span._.criterion_parent))
+                                      parent=ext.criterion_parent))
     entities = _Entities()
 
     def span_ref(ref: dict, rec: dict) -> SpanRef:
         s, e, stext = offsets.span(ref["start"], ref["end"])
         entities.add(s, e, stext, ref["label"], rec)
-        return SpanRef(start=s, end=e, text=stext, label=ref["label"],
-                       long_form=long_forms.get(ref["start"], ref["end"]))
+        long_form = long_forms.get(ref["start"], ref["end"])
+        return SpanRef(start=s, end=e, text=stext, label=ref["label"], long_form=long_form,
+                       concept=concept_code(stext, long_form))
 
     recognised = []
     for ent in doc.ents:
         start, end, text = _trim_edges(offsets.source, *offsets.span(ent.start_char, ent.end_char)[:2])
-        entity = entities.add(start, end, text, ent.label_, ent._.criteria_context or {}, recognised=True)
+        ext = ent._
+        entity = entities.add(start, end, text, ent.label_, ext.criteria_context or {}, recognised=True)
         entity.long_form = long_forms.get(ent.start_char, ent.end_char)
-        recognised.append((entity, ent._.criteria_subject))
+        if entity.label == "Measurement":
+            entity.concept = concept_code(entity.text, entity.long_form)
+        recognised.append((entity, ext.criteria_subject))
     for entity, subject in recognised:  # a recognised Value's subject (`sero-positive` -> `HIV`)
         if subject is not None:
             entity.subject = span_ref(subject, {})

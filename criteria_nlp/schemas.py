@@ -44,6 +44,11 @@ class SpanRef(_Model):
         description="For an abbreviation defined in the text: its long form "
         "(`absolute neutrophil count` for `ANC`), by scispaCy's abbreviation detector.",
     )
+    concept: Optional[str] = Field(
+        default=None,
+        description="The measurement it names, as a code of the package's concept table "
+        "(`LOINC:718-7` for `Hgb`), or null.",
+    )
 
 
 class Requirement(_Model):
@@ -83,7 +88,11 @@ class Entity(_Model):
     hypothetical: bool = False
     historical: bool = False
     family: bool = False
-    concept: Optional[str] = None
+    concept: Optional[str] = Field(
+        default=None,
+        description="For a Measurement: the measurement it names, as a code of the package's "
+        "concept table (`LOINC:751-8` for `ANC`), or null.",
+    )
     long_form: Optional[str] = Field(
         default=None, description="For an abbreviation defined in the text: its long form."
     )
@@ -155,7 +164,8 @@ class Constraint(_Model):
         unit (str or None): the value's unit as written (`g/L`, `µmol/L`, `days`), converted
             to the constraint's with pint; None when the value is in the constraint's unit.
         analyte (str or None): what was measured, for conversions between mass and amount
-            of substance (`creatinine`: 180 µmol/L is 2.04 mg/dL). Defaults to the subject.
+            of substance (`creatinine`: 180 µmol/L is 2.04 mg/dL). Defaults to the analyte of
+            the subject's concept, else the subject's words.
         RETURNS (bool): whether the interval holds the value.
         RAISES UnitParseError: a unit that cannot be read or converted to the constraint's
             (no molar mass for the analyte, another dimension), saying which.
@@ -170,8 +180,7 @@ class Constraint(_Model):
                 raise ValueError(f"{self.text!r} has no unit to convert {unit} to")
             from .units import convert
 
-            subject = self.subject.text if self.subject is not None else None
-            value = convert(value, unit, self.unit, analyte=analyte or subject)
+            value = convert(value, unit, self.unit, analyte=analyte or self._analyte())
         if self.lower is not None:
             if value < self.lower.value or (value == self.lower.value and not self.lower.inclusive):
                 return False
@@ -179,6 +188,18 @@ class Constraint(_Model):
             if value > self.upper.value or (value == self.upper.value and not self.upper.inclusive):
                 return False
         return True
+
+    def _analyte(self) -> Optional[str]:
+        """What the subject measures, for molar masses: its concept's analyte, else its words."""
+        if self.subject is None:
+            return None
+        if self.subject.concept is not None:
+            from .concepts import get_concepts
+
+            concept = get_concepts().by_code(self.subject.concept)
+            if concept is not None:  # a name of it where no molar mass is needed (HbA1c)
+                return concept.analyte or concept.names[0]
+        return self.subject.text
 
 
 class Structured(_Model):

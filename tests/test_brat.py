@@ -118,7 +118,8 @@ def test_constraints_on_one_span_share_a_t_line(tmp_path):
 
 def test_span_across_a_line_end_is_fragments(tmp_path):
     text = "Body\r\nweight ≥ 50 kg 😀"
-    entity = Entity(start=0, end=12, text=text[:12], label="Measurement", negated=True)
+    # a Measurement carries its concept, as the pipeline gives it and the reader finds it again
+    entity = Entity(start=0, end=12, text=text[:12], label="Measurement", negated=True, concept="LOINC:29463-7")
     document = Document(id="frag", text=text, entities=[entity])
     _, ann = to_brat(document)
     assert ann.splitlines()[:2] == ["T1\tMeasurement 0 4;6 12\tBody weight", "A1\tNegated T1"]

@@ -381,10 +381,33 @@ def test_units_convert_same_kind():
         (4.5, "mEq/L", "mmol/L", "serum calcium", 2.25),
         (20, "mg/dL", "mmol/L", "BUN", 7.14),
         (30, "ng/mL", "nmol/L", "25-hydroxyvitamin D", 74.9),
+        # HbA1c: the IFCC-NGSP master equation, not the ratio (6.5 % is 47.5 mmol/mol)
+        (6.5, "%", "mmol/mol", "HbA1c", 47.53),
+        (53, "mmol/mol", "%", "hemoglobin A1c", 7.00),
+        (48, "mmol/mol", "%", "glycated hemoglobin", 6.54),
     ],
 )
 def test_units_convert_with_analyte(value, src, dst, analyte, expected):
     assert convert(value, src, dst, analyte=analyte) == pytest.approx(expected, rel=0.01)
+
+
+@pytest.mark.parametrize(
+    "value, ucum, written, expected",
+    [
+        # UCUM codes, as FHIR valueQuantity and the output write them; pint alone reads
+        # `10*9/L` as 90 per litre
+        (150, "10*9/L", "×10^9/L", 150),
+        (150, "10*3/uL", "×10^9/L", 150),
+        (150_000, "/uL", "×10^9/L", 150),
+        (120, "mm[Hg]", "mmHg", 120),
+        (37, "Cel", "°C", 37),
+        (5, "m[IU]/L", "mIU/L", 5),
+        (5, "m[iU]/L", "mIU/L", 5),
+        (60, "mL/min/{1.73_m2}", "mL/min/1.73 m^2", 60),
+    ],
+)
+def test_units_convert_reads_ucum_codes(value, ucum, written, expected):
+    assert convert(value, ucum, written) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(

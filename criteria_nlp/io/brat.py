@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Set,
 
 from pydantic import ValidationError
 
+from ..concepts import concept_code
 from ..errors import InputError
 from ..schemas import ENTITY_LABELS, Constraint, Document, Entity, SpanRef
 
@@ -217,6 +218,7 @@ def from_brat(text: str, ann: str, *, id: str = "doc", source: str = "<ann>") ->
         if NOT_ENTITY not in on:
             entities.append(Entity(start=span.start, end=span.end, text=span.text(text),
                                    label=span.label, subject=None if span.id in notes else subject,
+                                   concept=concept_code(span.text(text)) if span.label == "Measurement" else None,
                                    **flags))
     return Document(id=id, text=text, entities=entities, constraints=constraints)
 
@@ -235,7 +237,8 @@ class _Span:
 
     def ref(self, text: str) -> SpanRef:
         return SpanRef(start=self.start, end=self.end, text=self.text(text),
-                       label=None if self.label == NO_LABEL else self.label)
+                       label=None if self.label == NO_LABEL else self.label,
+                       concept=concept_code(self.text(text)))
 
 
 def _key(label: Optional[str], span: Union[Entity, Constraint, SpanRef]) -> Key:

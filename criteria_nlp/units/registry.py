@@ -302,6 +302,12 @@ class _Compiled:
             ch: re.compile(guard_word + "(?:" + "|".join(alts) + ")") for ch, alts in buckets.items()
         }
         self.parse_re = re.compile("(?:" + "|".join(parse_alts) + ")")
+        # UCUM codes as the output writes them (`mm[Hg]`, `Cel`, `10*9/L`): patient data
+        # (FHIR valueQuantity) comes in UCUM, which pint alone misreads (`10*9/L` is 90/L)
+        self.ucum_pint: Dict[str, str] = {}
+        for row in forms:
+            if row.ucum:
+                self.ucum_pint.setdefault(row.ucum, row.pint)
         self.sci_cache: Dict[Tuple[str, str], Tuple[str, str]] = {}
 
     def describe(self, m: "re.Match[str]") -> Tuple[Optional[str], Optional[str], bool]:
@@ -449,13 +455,23 @@ def get_registry() -> pint.UnitRegistry:
     return _REGISTRY
 
 
+_UCUM_SCI_RE = re.compile(r"10\*(\d{1,2})/(L|uL|mm3)")
+# HbA1c's two scales (clinical_units.txt), by the units they are written in
+_HBA1C = frozenset({"hba1c", "a1c", "hb_a1c", "hemoglobin_a1c", "haemoglobin_a1c", "glycated_hemoglobin",
+                    "glycated_haemoglobin", "glycosylated_hemoglobin", "glycohemoglobin"})
+_HBA1C_UNITS = {"%": "hba1c_ngsp", "percent": "hba1c_ngsp", "mmol/mol": "hba1c_ifcc"}
+
+
 def _pint_expression(unit_text: str) -> Optional[str]:
-    """The pint expression of a known surface form, or None."""
+    """The pint expression of a known surface form or of a UCUM code the forms carry, or None."""
     c = _compiled()
     stripped = unit_text.strip() if isinstance(unit_text, str) else ""
     m = c.parse_re.fullmatch(stripped) if stripped and len(stripped) <= 200 else None
     if m is None:
-        return None
+        sci = _UCUM_SCI_RE.fullmatch(stripped)
+        if sci:  # `10*9/L`, `10*3/uL`
+            return c.sci(sci.group(1), sci.group(2))[1]
+        return c.ucum_pint.get(stripped.replace("[IU]", "[iU]"))  # UCUM has both spellings
     if m.lastgroup == "sci":
         return c.sci(m.group("exp"), m.group("den"))[1]
     return c.rows[m.lastgroup].pint  # type: ignore[index]
@@ -524,9 +540,15 @@ def convert(value: float, from_unit: str, to_unit: str, analyte: Optional[str] =
     Units are surface forms of unit_forms.tsv (``"µmol/L"``, ``"×10^9/L"``,
     ``"mL/min/1.73 m^2"``) or pint expressions. Mass to substance concentration
     (mg/dL to µmol/L) needs ``analyte``, whose molar mass clinical_units.txt gives;
-    mEq to mmol and IU to U need none (valence 1 unless the analyte has one).
+    mEq to mmol and IU to U need none (valence 1 unless the analyte has one). HbA1c's
+    % and mmol/mol convert by the IFCC-NGSP master equation. UCUM codes as the output
+    writes them (`10*9/L`, `mm[Hg]`, `Cel`) are read too.
     Raises UnitParseError when a unit is unknown or the two cannot be converted.
     """
+    if analyte and _analyte_key(analyte) in _HBA1C and {from_unit.strip(), to_unit.strip()} <= _HBA1C_UNITS.keys():
+        ureg = get_registry()  # `48 mmol/mol` is 6.54 %: the master equation, not a ratio
+        quantity = ureg.Quantity(float(value), _HBA1C_UNITS[from_unit.strip()])
+        return float(quantity.to(_HBA1C_UNITS[to_unit.strip()]).magnitude)
     f_from, u_from = _pint_unit(from_unit)
     f_to, u_to = _pint_unit(to_unit)
     ureg = get_registry()
