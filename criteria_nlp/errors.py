@@ -68,3 +68,18 @@ class DocumentError(CriteriaNLPError, RuntimeError):
 
     def __reduce__(self):
         return (type(self), (self.doc_id, self.reason))
+
+
+class PatientError(CriteriaNLPError, ValueError):
+    """Patient data that cannot be read: names the source and the resource or field."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(source, reason)
+
+    def __str__(self) -> str:
+        return f"[E009] cannot read patient {self.source}: {self.reason}"
+
+    def __reduce__(self):
+        return (type(self), (self.source, self.reason))
