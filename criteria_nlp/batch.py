@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+from collections import deque
 from itertools import islice
 from typing import Dict, Iterable, Iterator, List, Optional, Union
 
@@ -100,19 +101,22 @@ def _pipe_parallel(records: Iterable[Record], nlp: Language, batch_size: int,
                    n_process: int, time_budget: Optional[float]) -> Iterator[Document]:
     """Worker processes (forked, so they share the loaded pipeline) annotate batches of
     records and send back the small typed Documents, not spaCy Docs: a Doc's round trip
-    through `Doc.to_bytes` costs more than annotating it. A bounded window of batches is in
-    flight at a time, so memory stays flat."""
+    through `Doc.to_bytes` costs more than annotating it. A sliding window of batches is in
+    flight, a new one sent as soon as the oldest comes back: memory stays flat, and no worker
+    waits for a slow batch of another."""
     global _WORKER_NLP, _WORKER_BUDGET
     _WORKER_NLP, _WORKER_BUDGET = nlp, time_budget
     source = iter(records)
     batches = iter(lambda: list(islice(source, batch_size)), [])
     with multiprocessing.get_context("fork").Pool(n_process) as pool:
-        while True:
-            window = list(islice(batches, n_process * 4))
-            if not window:
-                return
-            for documents in pool.imap(_annotate_batch, window):
-                yield from documents
+        in_flight = deque(pool.apply_async(_annotate_batch, (batch,))
+                          for batch in islice(batches, n_process * 4))
+        while in_flight:
+            documents = in_flight.popleft().get()
+            batch = next(batches, None)
+            if batch is not None:
+                in_flight.append(pool.apply_async(_annotate_batch, (batch,)))
+            yield from documents
 
 
 def _annotate_batch(batch: List[Record]) -> List[Document]:
