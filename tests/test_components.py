@@ -123,15 +123,14 @@ def test_components_context_cues_are_medspacys_matches(rules):
 
 
 @given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 20), st.integers(1, 6)), max_size=16))
-def test_components_context_pruning_is_medspacys(spans):
+def test_components_context_pruning_is_medspacys(rules, spans):
     from medspacy.common.util import prune_overlapping_matches
 
     from criteria_nlp.pipeline.context import CueMatcher
 
     matches = [(key, start, start + length) for key, start, length in spans]
-    matcher = CueMatcher.__new__(CueMatcher)  # the pruning alone, over given matches
-    matcher.patterns = lambda doc: matches
-    matcher.phrases = lambda doc: []
+    matcher = CueMatcher(rules, [])  # the pruning alone, over given matches
+    matcher.phrases = lambda doc: matches
     assert matcher(None) == (prune_overlapping_matches(list(matches)) if matches else [])
 
 

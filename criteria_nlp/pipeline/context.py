@@ -99,7 +99,9 @@ class CueMatcher:
 
     def __call__(self, doc: Doc) -> List[Tuple[int, int, int]]:
         """(match_id, start, end) of the cues, sorted, overlaps pruned to the longest."""
-        matches = list(self.patterns(doc)) + list(self.phrases(doc))
+        matches = list(self.phrases(doc))
+        if len(self.patterns):  # an empty Matcher warns on every call
+            matches = list(self.patterns(doc)) + matches
         while True:  # medspaCy's pruning, repeated until a pass prunes nothing
             matches.sort(key=lambda match: (match[1], match[2]))
             pruned = _prune_pass(matches)
