@@ -1,8 +1,8 @@
-"""The command line: `python -m criteria_nlp annotate|export|evaluate|train|assemble|benchmark ...`.
+"""The command line: `python -m criteria_nlp annotate|screen|export|evaluate|train|assemble|benchmark ...`.
 
 Each command parses its arguments and calls a library function; the work is done in
-`criteria_nlp.annotate_records`, `criteria_nlp.io`, `criteria_nlp.evaluate` and
-`benchmarks`.
+`criteria_nlp.annotate_records`, `criteria_nlp.screen`, `criteria_nlp.io`,
+`criteria_nlp.evaluate` and `benchmarks`.
 """
 from __future__ import annotations
 
@@ -42,6 +42,11 @@ class CorpusName(str, Enum):
 
 class ExportFormat(str, Enum):
     brat = "brat"
+
+
+class ScreenFormat(str, Enum):
+    table = "table"
+    jsonl = "jsonl"
 
 
 @app.command()
@@ -134,17 +139,17 @@ def _fail(command: str, message: str) -> None:
     raise typer.Exit(2)
 
 
-def _check_writable(output: Path) -> None:
+def _check_writable(output: Path, command: str = "annotate") -> None:
     if output.is_dir():
-        _fail("annotate", f"--output {output} is a directory; give a file name")
+        _fail(command, f"--output {output} is a directory; give a file name")
     folder = output.parent if str(output.parent) else Path(".")
     if not folder.is_dir():
-        _fail("annotate", f"output folder {folder} does not exist")
+        _fail(command, f"output folder {folder} does not exist")
     if not os.access(folder, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
-        _fail("annotate", f"cannot write {output}: permission denied")
+        _fail(command, f"cannot write {output}: permission denied")
 
 
-def _write_atomically(output: Path, write) -> None:
+def _write_atomically(output: Path, write, command: str = "annotate") -> None:
     """Write a file through `.NAME.part` beside it, renamed over it at the end, so that a run
     that fails (disk full, interrupted) leaves no partial output; a symlink is followed. A
     path that is no regular file (`/dev/stdout`, a named pipe) is written to directly."""
@@ -161,8 +166,67 @@ def _write_atomically(output: Path, write) -> None:
     except BaseException as err:
         part.unlink(missing_ok=True)
         if isinstance(err, OSError):
-            _fail("annotate", f"cannot write {output}: {err.strerror or err}")
+            _fail(command, f"cannot write {output}: {err.strerror or err}")
         raise
+
+
+@app.command()
+def screen(
+    trial: List[str] = typer.Option(..., "--trial", "-t", help="The trial: a file (.txt, ClinicalTrials.gov .json, .jsonl) or a directory, as for annotate; every record in it is screened."),
+    patient: Path = typer.Option(..., "--patient", "-p", help="The patient: a FHIR R4 Bundle or the plain JSON form (README)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="The screening day, YYYY-MM-DD; default: today."),
+    format: ScreenFormat = typer.Option(ScreenFormat.table, "--format", "-f", help="table: readable; jsonl: one Screening object per trial (schema/screening.schema.json)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="A saved pipeline directory; default: the built-in pipeline."),
+    rules_only: bool = typer.Option(False, "--rules-only", help="Leave out the trained entity recognizer (faster)."),
+) -> None:
+    """Screen a patient against trials: for each criterion met, not_met or unknown, with the
+    patient's fact, the converted value and the reason; overall eligible, excluded or needs
+    review. Exit status 2 for a trial, patient or date that cannot be used."""
+    import datetime as dt
+
+    from . import annotate_records, load
+    from .errors import InputError, PatientError
+    from .io import read_inputs
+    from .patient import read_patient
+    from .screen import screen as screen_patient
+
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        _fail("screen", f"--as-of {as_of!r} is no date; write YYYY-MM-DD")
+    try:
+        person = read_patient(patient)
+    except PatientError as err:
+        _fail("screen", str(err))
+    try:
+        records = list(read_inputs(trial))
+    except InputError as err:
+        _fail("screen", str(err))
+    if output is not None:
+        _check_writable(output, "screen")
+    try:
+        nlp = load(model, entities=not rules_only)
+    except Exception as err:  # noqa: BLE001 - any reason a pipeline does not load is a bad argument
+        _fail("screen", f"cannot load the pipeline {model or '(built-in)'}: {err}")
+    screenings = [screen_patient(document, person, as_of=day)
+                  for document in annotate_records(records, nlp=nlp)]
+
+    def write(handle) -> None:
+        for screening in screenings:
+            if format is ScreenFormat.table:
+                handle.write(screening.to_table() + "\n\n")
+            else:
+                handle.write(screening.model_dump_json() + "\n")
+
+    if output is None:
+        write(sys.stdout)
+    else:
+        _write_atomically(output, write, "screen")
+    counts = {overall: sum(s.overall == overall for s in screenings)
+              for overall in ("eligible", "excluded", "needs review")}
+    typer.echo(f"criteria_nlp screen: {len(screenings)} trials, "
+               + ", ".join(f"{n} {what}" for what, n in counts.items()), err=True)
 
 
 @app.command()

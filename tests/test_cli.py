@@ -63,6 +63,10 @@ def test_cli_annotate_bad_jsonl_line_gives_error_line(tmp_path):
     (["annotate"], "criteria_nlp annotate: Missing argument 'inputs'"),
     (["annotate", "x.txt", "--no-such-option"], "criteria_nlp annotate: No such option: --no-such-option"),
     (["annotat"], "criteria_nlp: No such command 'annotat'"),
+    (["screen", "--trial", "x.txt", "--patient", "no/such/patient.json"],
+     "criteria_nlp screen: [E009] cannot read patient no/such/patient.json"),
+    (["screen", "--trial", "x.txt", "--patient", "corpus/patients/sle-01.json", "--as-of", "1 Dec"],
+     "criteria_nlp screen: --as-of '1 Dec' is no date"),
 ])
 def test_cli_unusable_arguments_exit_2_with_one_line(args, message, capsys):
     with pytest.raises(SystemExit) as exit_:
@@ -98,3 +102,38 @@ def test_cli_annotate_output_through_a_symlink_writes_its_target(tmp_path):
     assert result.exit_code == 0, result.output
     assert link.is_symlink() and json.loads(target.read_text(encoding="utf-8"))["id"] == "NCT07193810"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.jsonl", "real.jsonl"]
+
+
+PATIENTS = Path(__file__).resolve().parents[1] / "corpus" / "patients"
+
+
+def test_cli_screen_table_and_jsonl(tmp_path):
+    """A seed trial and a synthetic patient: a table with every criterion, and JSON that the
+    shipped schema validates."""
+    import jsonschema
+
+    import criteria_nlp
+
+    trial = SEED.with_name("NCT07177911.txt")
+    args = ["screen", "--trial", str(trial), "--patient", str(PATIENTS / "sle-02.fhir.json"),
+            "--as-of", "2026-12-01", "--rules-only"]
+    table = runner.invoke(app, args)
+    assert table.exit_code == 0, table.output
+    assert table.stdout.startswith("NCT07177911 | patient sle-02 | as of 2026-12-01 | excluded")
+    assert "serum IgA level 0.06 g/L = 6 mg/dL on 2026-11-20 is < 10 mg/dL" in table.stdout
+    out = tmp_path / "screening.jsonl"
+    result = runner.invoke(app, [*args, "--format", "jsonl", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    (screening,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    schema = json.loads((Path(criteria_nlp.__file__).parent / "schema" / "screening.schema.json")
+                        .read_text(encoding="utf-8"))
+    jsonschema.validate(screening, schema)
+    assert screening["overall"] == "excluded"
+
+
+def test_cli_screening_schema_is_current():
+    import criteria_nlp
+    from criteria_nlp.screen import Screening
+
+    shipped = Path(criteria_nlp.__file__).parent / "schema" / "screening.schema.json"
+    assert json.loads(shipped.read_text(encoding="utf-8")) == Screening.model_json_schema()
