@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 from spacy.tokens import Doc
 
 from .concepts import concept_code
 from .doctext import doc_text, normalization
-from .extensions import CRITERIA_KEY
+from .extensions import CRITERIA_KEY, QUANTITIES_KEY
 from .normalize import normalize
+from .records import ContextMarks, QuantityRecord, SpanLabel, SubjectLink
 from .schemas import Bound, Constraint, Criterion, Document, Entity, Requirement, SpanRef, Structured
 
 _VALUE_LABELS = {"temporal": "Temporal", "duration": "Temporal"}
@@ -67,9 +68,10 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
                                       parent=ext.criterion_parent))
     entities = _Entities()
 
-    def span_ref(ref: dict, rec: dict) -> SpanRef:
+    def span_ref(ref: Union[dict, SpanLabel], flags: dict) -> SpanRef:
+        ref = ref if isinstance(ref, dict) else {"start": ref.start, "end": ref.end, "label": ref.label}
         s, e, stext = offsets.span(ref["start"], ref["end"])
-        entities.add(s, e, stext, ref["label"], rec)
+        entities.add(s, e, stext, ref["label"], flags)
         long_form = long_forms.get(ref["start"], ref["end"])
         return SpanRef(start=s, end=e, text=stext, label=ref["label"], long_form=long_form,
                        concept=concept_code(stext, long_form))
@@ -89,27 +91,35 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
 
     constraints: List[Constraint] = []
     position: Dict[int, int] = {}  # record index -> constraint index (a pair adds one)
-    for i, rec in enumerate(doc._.criteria_quantities or []):
-        start, end, text = offsets.span(rec["start"], rec["end"])
-        subject = span_ref(rec["subject"], rec) if rec.get("subject") else None
-        members = [span_ref(m, rec) for m in rec["subject"].get("members", [])] if subject else []
-        entities.add(start, end, text, _VALUE_LABELS.get(rec["kind"], "Value"), rec)
-        index = rec.get("criterion")
+    thresholds = doc.spans[QUANTITIES_KEY] if QUANTITIES_KEY in doc.spans else []
+    for i, span in enumerate(thresholds):
+        ext = span._
+        rec: QuantityRecord = ext.criteria_quantity
+        link: Optional[SubjectLink] = ext.criteria_link
+        context: ContextMarks = ext.criteria_flags or ContextMarks()
+        flags = {"negated": context.negated, "hypothetical": context.hypothetical,
+                 "historical": context.historical}
+        start, end, text = offsets.span(rec.start, rec.end)
+        subject = span_ref(link.subject, flags) if link is not None and link.subject is not None else None
+        members = [span_ref(m, flags) for m in link.members] if subject else []
+        entities.add(start, end, text, _VALUE_LABELS.get(rec.kind, "Value"), flags)
+        index = rec.criterion
         criterion = criteria[index] if index is not None and index < len(criteria) else None
         position[i] = len(constraints)
         constraints.append(Constraint(
-            kind=rec["kind"], start=start, end=end, text=text, subject=subject,
+            kind=rec.kind, start=start, end=end, text=text, subject=subject,
             subjects=members or ([subject] if subject else []),
-            lower=Bound(**rec["lower"]) if rec["lower"] else None,
-            upper=Bound(**rec["upper"]) if rec["upper"] else None,
-            unit=rec["unit"], ucum=rec["ucum"], relative_to=rec["relative_to"],
-            anchor=rec["anchor"], section=criterion.section if criterion else None,
-            criterion=index if criterion else None, negated=bool(rec.get("negated")),
-            hypothetical=bool(rec.get("hypothetical")), scale_max=rec.get("scale_max"),
-            alternative_of=rec.get("alternative_of"), direction=rec.get("direction"),
-            component=rec.get("component"), explain=rec.get("rules"),
+            lower=Bound(value=rec.lower.value, inclusive=rec.lower.inclusive) if rec.lower else None,
+            upper=Bound(value=rec.upper.value, inclusive=rec.upper.inclusive) if rec.upper else None,
+            unit=rec.unit, ucum=rec.ucum, relative_to=rec.relative_to,
+            anchor=rec.anchor, section=criterion.section if criterion else None,
+            criterion=index if criterion else None, negated=context.negated,
+            hypothetical=context.hypothetical, scale_max=rec.scale_max,
+            alternative_of=rec.alternative_of, direction=rec.direction,
+            component=link.component if link is not None else None,
+            explain=rec.rules + ([link.rule] if link is not None else []) + context.cues,
         ))
-        diastolic = _diastolic(constraints[-1], rec.get("pair"))
+        diastolic = _diastolic(constraints[-1], rec.pair)
         if diastolic is not None:  # `BP ≥140/90 mmHg`: two constraints on one subject
             constraints[-1].component = "systolic"
             constraints.append(diastolic)

@@ -1,14 +1,16 @@
 """Every custom attribute criteria_nlp puts on spaCy objects, in one table.
 
-Values are plain (str, int, float, bool, small dicts), so Docs survive DocBin,
-pickling and `nlp.pipe(n_process>1)`. Spans themselves live in span groups
-under the keys below.
+Values are plain (str, int, float, bool, small dicts) or the dataclasses of `records.py`,
+which msgpack encodes, so Docs survive DocBin, pickling and `nlp.pipe(n_process>1)`. Spans
+themselves live in span groups under the keys below.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, Tuple
 
 from spacy.tokens import Doc, Span
+
+from . import records  # noqa: F401  (registers the records' msgpack encoders)
 
 CRITERIA_KEY = "criteria"
 QUANTITIES_KEY = "quantities"
@@ -32,10 +34,11 @@ _TABLE: Dict[Tuple[type, str], Dict[str, Any]] = {
     (Span, "criterion_logic_phrase"): {"default": None},
     # Span in doc.spans["criteria"]: index of the introducing item this one is listed under.
     (Span, "criterion_parent"): {"default": None},
-    # Doc: one plain dict per threshold, in the order of doc.spans["quantities"]: exact
-    # char offsets into doc.text, kind, lower, upper, unit, ucum, relative_to, anchor,
-    # criterion index, subject {start, end, label} and ConText flags.
-    (Doc, "criteria_quantities"): {"default": None},
+    # Span in doc.spans["quantities"]: the typed records of `records.py`, one per component:
+    # the grammar's QuantityRecord, the linker's SubjectLink, ConText's ContextMarks.
+    (Span, "criteria_quantity"): {"default": None},
+    (Span, "criteria_link"): {"default": None},
+    (Span, "criteria_flags"): {"default": None},
     # Doc: qualitative result values that are no threshold (`negative pregnancy test`), as
     # plain dicts {start, end, criterion, subject} in the order of doc.spans["values"].
     (Doc, "criteria_values"): {"default": None},

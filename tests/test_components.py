@@ -26,8 +26,8 @@ def run_until(nlp, text, last):
 
 def subjects(doc):
     text = doc.text
-    return [(text[r["start"]:r["end"]], r["subject"] and text[r["subject"]["start"]:r["subject"]["end"]])
-            for r in doc._.criteria_quantities]
+    links = [(span._.criteria_quantity, span._.criteria_link) for span in doc.spans["quantities"]]
+    return [(text[r.start:r.end], link.subject and text[link.subject.start:link.subject.end]) for r, link in links]
 
 
 # --------------------------------------------------------------------------- linker
@@ -60,8 +60,8 @@ def test_components_linker_subjects(rules, text, expected):
 def test_components_linker_keeps_coordinated_members(nlp):
     """Members come from recognised entities: the default pipeline."""
     doc = run_until(nlp, "No history of myocardial infarction or stroke within the past 6 months", "criteria_linker")
-    (record,) = doc._.criteria_quantities
-    members = [doc.text[m["start"]:m["end"]] for m in record["subject"]["members"]]
+    (span,) = doc.spans["quantities"]
+    members = [doc.text[m.start:m.end] for m in span._.criteria_link.members]
     assert members == ["myocardial infarction", "stroke"]
 
 
@@ -72,7 +72,7 @@ def test_components_linker_keeps_coordinated_members(nlp):
 )
 def test_components_linker_component_from_the_subject(rules, text, component):
     doc = run_until(rules, text, "criteria_linker")
-    assert [r["component"] for r in doc._.criteria_quantities] == [component]
+    assert [span._.criteria_link.component for span in doc.spans["quantities"]] == [component]
 
 
 # --------------------------------------------------------------------------- ConText
@@ -88,16 +88,17 @@ def test_components_linker_component_from_the_subject(rules, text, component):
 )
 def test_components_context_sets_the_flag_on_the_record(rules, text, flag):
     doc = run_until(rules, text, "criteria_context")
-    (record,) = doc._.criteria_quantities
-    assert record[flag] is True
-    assert all(record[other] is False for other in ("negated", "hypothetical", "historical") if other != flag)
+    (span,) = doc.spans["quantities"]
+    marks = span._.criteria_flags
+    assert getattr(marks, flag) is True
+    assert all(getattr(marks, other) is False for other in ("negated", "hypothetical", "historical") if other != flag)
 
 
 def test_components_context_scope_ends_with_the_criterion(rules):
     """`No` in one criterion does not negate the next one."""
     doc = run_until(rules, "Inclusion Criteria:\n- No anemia\n- hemoglobin ≥ 10 g/dL\n", "criteria_context")
-    (record,) = doc._.criteria_quantities
-    assert record["negated"] is False
+    (span,) = doc.spans["quantities"]
+    assert span._.criteria_flags.negated is False
 
 
 def test_components_context_cues_are_medspacys_matches(rules):

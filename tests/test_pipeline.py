@@ -9,6 +9,7 @@ import spacy
 from spacy.tokens import DocBin
 
 import criteria_nlp
+from criteria_nlp.records import QuantityRecord
 from conftest import document_spans
 from criteria_nlp.io import Record, read_inputs
 from criteria_nlp.schemas import document_json_schema
@@ -64,8 +65,10 @@ def test_pipeline_docbin_and_pickle_round_trip(nlp, text):
     doc_bin.add(doc)
     restored = list(DocBin().from_bytes(doc_bin.to_bytes()).get_docs(nlp.vocab))[0]
     for other in (restored, pickle.loads(pickle.dumps(doc))):
-        # msgpack gives lists back as tuples: compare the plain values as JSON does
-        assert json.loads(json.dumps(other._.criteria_quantities)) == json.loads(json.dumps(doc._.criteria_quantities))
+        # each component's typed record on each threshold span
+        assert [(s._.criteria_quantity, s._.criteria_link, s._.criteria_flags) for s in other.spans["quantities"]] == \
+            [(s._.criteria_quantity, s._.criteria_link, s._.criteria_flags) for s in doc.spans["quantities"]]
+        assert all(isinstance(s._.criteria_quantity, QuantityRecord) for s in other.spans["quantities"])
         assert [(e.text, e.label_, e._.criteria_context) for e in other.ents] == \
             [(e.text, e.label_, e._.criteria_context) for e in doc.ents]
         assert [s.text for s in other.spans["quantities"]] == [s.text for s in doc.spans["quantities"]]

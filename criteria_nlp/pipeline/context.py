@@ -14,8 +14,8 @@ medspaCy's matcher finds them, with its phrases and word patterns in one PhraseM
 more than `max_cues` ConText cues (no real criterion has more than a few dozen; only
 machine-made text has thousands) is left without flags and says so in the Doc's errors.
 
-The flags are copied into the plain records of `doc._.criteria_quantities` and, for each
-recognised entity in `doc.ents`, into `span._.criteria_context`.
+The flags go onto each threshold span as `span._.criteria_flags` (a `records.ContextMarks`)
+and, for each recognised entity in `doc.ents`, into `span._.criteria_context`.
 """
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ from .. import extensions
 from ..doctext import doc_text
 from ..extensions import CRITERIA_KEY, QUANTITIES_KEY
 from ..lexicon import read_resource
+from ..records import ContextMarks
 from ._serialize import RuleDataMixin
 from .quantities import criterion_bounds
 
@@ -179,18 +180,18 @@ class ContextFlags(RuleDataMixin):
                                              for exact in _exact_rules(rule)])
 
     def __call__(self, doc: Doc) -> Doc:
-        records: List[dict] = doc._.criteria_quantities or []
+        thresholds = list(doc.spans[QUANTITIES_KEY]) if QUANTITIES_KEY in doc.spans else []
         entities = list(doc.ents)
-        if not records and not entities:
+        if not thresholds and not entities:
             return doc
         targets: List[Span] = []
         owners: List[Tuple[str, int]] = []  # ("record" | "entity", index) of each target
-        for i, (rec, qspan) in enumerate(zip(records, doc.spans[QUANTITIES_KEY])):
+        for i, qspan in enumerate(thresholds):
             targets.append(qspan)
             owners.append(("record", i))
-            if rec.get("subject"):
-                subject = doc.char_span(rec["subject"]["start"], rec["subject"]["end"],
-                                        alignment_mode="expand")
+            link = qspan._.criteria_link
+            if link is not None and link.subject is not None:
+                subject = doc.char_span(link.subject.start, link.subject.end, alignment_mode="expand")
                 if subject is not None:
                     targets.append(subject)
                     owners.append(("record", i))
@@ -206,11 +207,10 @@ class ContextFlags(RuleDataMixin):
                 reason = f"context_rules: {cue!r} -> {FLAGS[category]}"
                 if reason not in cues[owners[target]]:  # a record and its subject are both targets
                     cues[owners[target]].append(reason)
-        for i, rec in enumerate(records):
+        for i, qspan in enumerate(thresholds):
             found = flags.get(("record", i), set())
-            for flag in ("negated", "hypothetical", "historical"):
-                rec[flag] = flag in found
-            rec.setdefault("rules", []).extend(cues.get(("record", i), []))
+            qspan._.criteria_flags = ContextMarks(negated="negated" in found, hypothetical="hypothetical" in found,
+                                                  historical="historical" in found, cues=cues.get(("record", i), []))
         for i, entity in enumerate(entities):
             found = flags.get(("entity", i), set())
             entity._.criteria_context = {flag: flag in found for flag in

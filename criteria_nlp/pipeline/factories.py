@@ -35,7 +35,7 @@ def make_abbreviations(nlp: Language, name: str) -> AbbreviationFinder:
 
 @Language.factory(
     "criteria_quantities",
-    assigns=["doc.spans", "doc._.criteria_quantities"],
+    assigns=["doc.spans", "span._.criteria_quantity"],
     requires=["doc.spans"],
     default_config={"spans_key": QUANTITIES_KEY, "criteria_key": CRITERIA_KEY, "bare_units": True},
 )
@@ -47,8 +47,8 @@ def make_quantities(nlp: Language, name: str, spans_key: str, criteria_key: str,
 
 @Language.factory(
     "criteria_linker",
-    assigns=["doc.spans", "doc._.criteria_quantities"],
-    requires=["doc._.criteria_quantities"],
+    assigns=["doc.spans", "span._.criteria_link"],
+    requires=["span._.criteria_quantity"],
     default_config={"spans_key": SUBJECTS_KEY, "criteria_key": CRITERIA_KEY},
 )
 def make_linker(nlp: Language, name: str, spans_key: str, criteria_key: str) -> SubjectLinker:
@@ -57,8 +57,8 @@ def make_linker(nlp: Language, name: str, spans_key: str, criteria_key: str) -> 
 
 @Language.factory(
     "criteria_context",
-    assigns=["doc._.criteria_quantities", "span._.criteria_context"],
-    requires=["doc._.criteria_quantities"],
+    assigns=["span._.criteria_flags", "span._.criteria_context"],
+    requires=["span._.criteria_quantity", "span._.criteria_link"],
     default_config={"rules": "default", "criteria_key": CRITERIA_KEY, "max_cues": 64},
 )
 def make_context(nlp: Language, name: str, rules: str, criteria_key: str,

@@ -10,9 +10,9 @@ the phrase the rules read overlaps an entity of a subject type, the entity neare
 threshold is the subject, with its label, and entities coordinated with it (`MI or
 stroke`) are kept as `members`. Without entities the phrase rules decide alone.
 
-Subjects go to `doc.spans["subjects"]` (label = Chia type) and, as
-`{"start", "end", "label", "members"}` (char offsets), into each record of
-`doc._.criteria_quantities`.
+Subjects go to `doc.spans["subjects"]` (label = Chia type) and, with the coordinated
+members and the paired-value component, onto each threshold span as
+`span._.criteria_link` (a `records.SubjectLink`).
 """
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
 
 from ..doctext import doc_text
-from ..extensions import CRITERIA_KEY, SUBJECTS_KEY
+from ..extensions import CRITERIA_KEY, QUANTITIES_KEY, SUBJECTS_KEY
 from ..lexicon import read_resource
+from ..records import QuantityRecord, SpanLabel, SubjectLink
 from ..subjects import SubjectFinder
 from ._serialize import RuleDataMixin
 from .quantities import criterion_bounds
@@ -97,6 +98,17 @@ def _after_previous(records: List[dict], i: int, lo: int) -> int:
     return lo
 
 
+def _working(record: QuantityRecord) -> dict:
+    """What the linker reads of a threshold, as a dict it may add a subject to."""
+    return {"start": record.start, "end": record.end, "kind": record.kind, "unit": record.unit,
+            "criterion": record.criterion, "alternative_of": record.alternative_of,
+            "anchor_end": record.anchor_end}
+
+
+def _label(ref: dict) -> SpanLabel:
+    return SpanLabel(ref["start"], ref["end"], ref["label"])
+
+
 def _ref(span: Tuple[int, int, str]) -> dict:
     return {"start": span[0], "end": span[1], "label": span[2]}
 
@@ -163,7 +175,9 @@ class SubjectLinker(RuleDataMixin):
         self.finder = SubjectFinder(data)
 
     def __call__(self, doc: Doc) -> Doc:
-        records: List[dict] = doc._.criteria_quantities or []
+        thresholds_group = doc.spans[QUANTITIES_KEY] if QUANTITIES_KEY in doc.spans else []
+        # working copies of what the linker reads of each threshold; it adds "subject"
+        records: List[dict] = [_working(span._.criteria_quantity) for span in thresholds_group]
         bounds = criterion_bounds(doc, self.criteria_key)
         text = doc_text(doc)
         ents = doc.ents  # a new tuple of Spans on every access: read once
@@ -187,8 +201,11 @@ class SubjectLinker(RuleDataMixin):
                 if found is not None:
                     subject, how = found, "the phrase before the bracket holding a scale's own word"
             rec["subject"] = subject
-            rec.setdefault("rules", []).append(f"subject: {how}" if subject is not None else "subject: none found")
-            rec["component"] = self.finder.component(text[subject["start"]:subject["end"]]) if subject else None
+            thresholds_group[i]._.criteria_link = SubjectLink(
+                subject=_label(subject) if subject else None,
+                members=[_label(m) for m in subject.get("members", [])] if subject else [],
+                component=self.finder.component(text[subject["start"]:subject["end"]]) if subject else None,
+                rule=f"subject: {how}" if subject is not None else "subject: none found")
             if subject is not None:
                 span = doc.char_span(subject["start"], subject["end"], label=subject["label"],
                                      alignment_mode="expand")

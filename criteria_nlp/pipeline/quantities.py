@@ -4,8 +4,8 @@
     -> two spans, `<85 g/L` (upper 85 excl., g/L) and `<2.5×10^9/L` (upper 2.5 excl., 10*9/L)
 
 The grammar itself is `criteria_nlp.quantities.QuantityParser`; this component runs it on
-every criterion found by the segmenter and stores the parsed records as plain dicts in
-`doc._.criteria_quantities` (same order as the span group).
+every criterion found by the segmenter and puts each record, typed, on its span:
+`span._.criteria_quantity` (a `records.QuantityRecord`).
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from ..doctext import doc_text
 from ..extensions import CRITERIA_KEY, QUANTITIES_KEY, VALUES_KEY
 from ..lexicon import Lexicon, read_resource
 from ..quantities import QuantityParser, find_qualitative_values
+from ..records import QuantityRecord
 from ..units import UnitTable
 from ..units.registry import read_forms_text
 from ._serialize import RuleDataMixin
@@ -112,10 +113,10 @@ class QuantityFinder(RuleDataMixin):
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
-        self.set_annotations(doc, self.match(doc, text))
+        kept = self.set_annotations(doc, self.match(doc, text))
         values = []
         by_criterion: dict = {}
-        for record in doc._.criteria_quantities:
+        for record in kept:
             by_criterion.setdefault(record["criterion"], []).append(record)
         for index, (start, end) in enumerate(criterion_bounds(doc, self.criteria_key)):
             for value in find_qualitative_values(text[start:end], by_criterion.get(index, []),
@@ -145,7 +146,9 @@ class QuantityFinder(RuleDataMixin):
                 records.append(record)
         return records
 
-    def set_annotations(self, doc: Doc, records: List[dict]) -> Doc:
+    def set_annotations(self, doc: Doc, records: List[dict]) -> List[dict]:
+        """Put each record on its span (`span._.criteria_quantity`, typed) in the span group.
+        RETURNS (List[dict]): the records that got a span."""
         spans: List[Span] = []
         kept: List[dict] = []
         for record in records:
@@ -153,8 +156,8 @@ class QuantityFinder(RuleDataMixin):
                                  alignment_mode="expand")
             if span is None:
                 continue
+            span._.criteria_quantity = QuantityRecord.from_dict(record)
             spans.append(span)
             kept.append(record)
         doc.spans[self.spans_key] = SpanGroup(doc, name=self.spans_key, spans=spans)
-        doc._.criteria_quantities = kept
-        return doc
+        return kept
