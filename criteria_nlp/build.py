@@ -82,8 +82,6 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
         ext = ent._
         entity = entities.add(start, end, text, ent.label_, ext.criteria_context or {}, recognised=True)
         entity.long_form = long_forms.get(ent.start_char, ent.end_char)
-        if entity.label == "Measurement":
-            entity.concept = concept_code(entity.text, entity.long_form)
         recognised.append((entity, ext.criteria_subject))
     for entity, subject in recognised:  # a recognised Value's subject (`sero-positive` -> `HIV`)
         if subject is not None:
@@ -133,8 +131,12 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
         if entity is not None:
             entity.subject = subject
     all_errors = list(errors or []) + list(doc._.criteria_errors or [])
+    found = entities.sorted()
+    for entity in found:  # recognised or a subject's: a Measurement names its concept
+        if entity.label == "Measurement":
+            entity.concept = concept_code(entity.text, entity.long_form)
     return Document(id=doc_id, text=offsets.source, criteria=criteria,
-                    entities=entities.sorted(), constraints=constraints,
+                    entities=found, constraints=constraints,
                     structured=structured, errors=all_errors)
 
 
