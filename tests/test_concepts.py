@@ -132,6 +132,8 @@ def test_concepts_ucum_code_reads_as_its_surface_form(unit):
 
 PHRASES = [
     ("serum IgA level", "LOINC:2458-8"),
+    ("antinuclear antibody (ANA)", "LOINC:5048-4"),
+    ("ANA titer", "LOINC:5048-4"),
     ("Hemoglobin", "LOINC:718-7"),
     ("Hgb", "LOINC:718-7"),
     ("haemoglobin", "LOINC:718-7"),

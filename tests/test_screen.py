@@ -41,11 +41,6 @@ KNOWN_MISSES = {
         "screener: duration constraints are not checked (the disease's onset would give it)",
     ("multi-03", "Concurrent malignancy diagnosed within"):
         "screener: the subject is a category ('malignancy'); breast cancer is not matched to it",
-    ("sle-01", "Meet at least one of the following criteria"):
-        "pipeline/concepts: `antinuclear antibody (ANA) >= 1:80` has no measurement concept "
-        "(concepts.tsv has no ANA titer), so the ANA titer of 1:320 is not found",
-    ("sle-03", "Meet at least one of the following criteria"):
-        "pipeline/concepts: no measurement concept for the ANA titer (1:80 here)",
     ("sle-03", "Severe lupus nephritis within 8 weeks"):
         "pipeline: the definition's alternatives (urinary protein, creatinine, prohibited "
         "medications, hemodialysis, prednisone) come as constraints of one criterion with no "
