@@ -96,11 +96,12 @@ import datetime as dt
 import math
 import re
 from functools import lru_cache
-from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Literal, NamedTuple, Optional,
-                    Sequence, Tuple)
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Literal, NamedTuple,
+                    Optional, Sequence, Tuple)
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .lexicon import read_resource
 from .schemas import Bound, Constraint, Criterion, Document, Section
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -118,36 +119,37 @@ DAYS: Dict[str, float] = {"a": 365.25, "mo": 30.4375, "wk": 7.0, "d": 1.0, "h": 
                           "min": 1 / 1440}
 _AGE_UNITS = {"years": "a", "year": "a", "months": "mo", "month": "mo", "weeks": "wk",
               "week": "wk", "days": "d", "day": "d"}
-#: Statuses of a condition or medication that is still going on (FHIR clinicalStatus and
-#: MedicationStatement/MedicationRequest status).
-ONGOING = frozenset({"active", "recurrence", "relapse", "in-progress"})
-#: Facts that did not happen.
-NOT_HAPPENED = frozenset({"refuted", "entered-in-error", "not-done", "not-taken", "cancelled",
-                          "revoked", "preparation", "intended", "draft"})
-#: Anchors of a time window that are the screening day.
-_SCREENING_ANCHOR = re.compile(r"screen|consent|enrol|study entry|signing|enrollment", re.I)
 _SIGNIFICANT = 10
 
+
+def _phrases(words: Iterable[str]) -> str:
+    """An alternation of phrases, longest first, spaces matching any run of spaces."""
+    return "|".join(r"\s+".join(map(re.escape, w.split())) for w in sorted(words, key=len, reverse=True))
+
+
+_WORDS = read_resource("screening.json")  # the word lists: see its `_about`
+#: Statuses of a condition or medication that is still going on (FHIR clinicalStatus and
+#: MedicationStatement/MedicationRequest status), and of one that did not happen.
+ONGOING = frozenset(_WORDS["ongoing_statuses"])
+NOT_HAPPENED = frozenset(_WORDS["not_happened_statuses"])
+#: Anchors of a time window that are the screening day.
+_SCREENING_ANCHOR = re.compile(_phrases(_WORDS["screening_anchors"]), re.I)
 _OR_CUE = re.compile(
-    r"\b(?:or|either|whichever|otherwise|if)\b|\b(?:any|one|two|three|\d+) of\b|≥\s*\d+\s+of\b",
-    re.I)
-_EXCEPT_CUE = re.compile(
-    r"\b(?:unless|except|excluding|other than|apart from|but not|with the exception)\b", re.I)
-_AND_CUE = re.compile(
-    r"\b(?:and|with|without|who|whose|requiring|requires?|required|while|when|plus|despite|"
-    r"associated|due to|secondary to|caused by|in combination)\b", re.I)
+    rf"\b(?:{_phrases(_WORDS['alternative_words'])})\b"
+    rf"|\b(?:{_phrases(_WORDS['counted_alternatives'])}|\d+) of\b|≥\s*\d+\s+of\b", re.I)
+_EXCEPT_CUE = re.compile(rf"\b(?:{_phrases(_WORDS['exception_phrases'])})\b", re.I)
+_AND_CUE = re.compile(rf"\b(?:{_phrases(_WORDS['condition_words'])})\b", re.I)
 _AND_OR = re.compile(r"\band\s*/\s*or\b", re.I)
-_SEX_PAIR = re.compile(r"\b(?:male|female|men|women|boys|girls)\s+(?:or|and|and/or)\s+"
-                       r"(?:male|female|men|women|boys|girls)\b", re.I)
+_PERSON = _phrases(_WORDS["person_words"])
+_SEX_PAIR = re.compile(rf"\b(?:{_PERSON})\s+(?:or|and|and/or)\s+(?:{_PERSON})\b", re.I)
+_EVENTS = _phrases(_WORDS["age_events"])
 _AGE_AT_EVENT = re.compile(
-    r"\b(?:at|of|since|before|after)\s+(?:the\s+)?(?:time\s+of\s+)?(?:first\s+)?"
-    r"(?:diagnos\w*|onset|symptom\w*|menarche|menopause|transplant\w*|surgery|injury|"
-    r"exposure|infection|first dose|initiation)\b|\bonset\b|\bdiagnosed\b", re.I)
+    rf"\b(?:at|of|since|before|after)\s+(?:the\s+)?(?:time\s+of\s+)?(?:first\s+)?(?:{_EVENTS})\b"
+    r"|\bonset\b|\bdiagnosed\b", re.I)
 _ITEM_SEPARATOR = re.compile(r";|,\s|\s(?:and/)?or\s", re.I)
 _TOP_SEPARATOR = re.compile(r";|,\s")
 _WS = re.compile(r"\s+")
-_LEADING = re.compile(r"^(?:a |an |the |any |history of |prior |previous |known |"
-                      r"treatment with |receipt of |use of )+", re.I)
+_LEADING = re.compile(rf"^(?:(?:{_phrases(_WORDS['leading_words'])}) )+", re.I)
 _ANNOTATION = re.compile(r"\{[^{}]*\}")
 
 

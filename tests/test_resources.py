@@ -64,3 +64,14 @@ def test_resources_bad_file_names_file_and_line(tmp_path, monkeypatch):
     with pytest.raises(RuleFileError) as err:
         read_resource("broken.json")
     assert "broken.json:3" in str(err.value) and "[E002]" in str(err.value)
+
+
+def test_resources_screening_words_are_all_read():
+    """Every word list of screening.json is read by the screener: no dead keys."""
+    from pathlib import Path
+
+    import criteria_nlp.screen as screen
+
+    source = Path(screen.__file__).read_text(encoding="utf-8")
+    keys = read_resource("screening.json")
+    assert keys and all(f'"{key}"' in source or f"'{key}'" in source for key in keys)
