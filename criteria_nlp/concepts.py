@@ -20,6 +20,7 @@ from importlib.resources import files
 from typing import Dict, FrozenSet, Iterator, List, NoReturn, Optional, Tuple, Union
 
 from .errors import RuleFileError
+from .lexicon import read_resource
 
 __all__ = ["Concept", "ConceptTable", "concept_code", "find_concept", "get_concepts", "read_concepts_text"]
 
@@ -52,25 +53,9 @@ def _word_set(words: str) -> FrozenSet[str]:
     return frozenset(_singular(w) for w in words.split())
 
 
-# Words that do not change what is measured: dropped from phrases, and from names for a
-# second index key. `count` and `total` are dropped only when nothing matched with them.
-_QUALIFIERS = _word_set(
-    "serum plasma blood s level value concentration baseline screening measured measurement "
-    "calculated estimated result test laboratory lab the of at peripheral circulating whole "
-    "current sitting seated supine"
-)
-# Words that, outside the names found, change the specimen or the meaning: no concept then.
-_BLOCKERS = _word_set(
-    "urine urinary csf cerebrospinal fluid saliva salivary stool fecal faecal sputum ascites "
-    "pleural dialysate free ionized ionised indirect unconjugated corrected adjusted ratio "
-    "percentage change decrease increase decline reduction drop loss gain variability "
-    "transfusion infusion donation therapy treatment medication drug supplement "
-    "supplementation replacement lowering inhibitor chelation intake consumption diet "
-    "deficiency disease disorder syndrome nephropathy overload antibody anti allergy "
-    "intolerance hs sensitivity sensitive ultrasensitive right pressure end diameter "
-    "dimension volume dysfunction failure function murmur hypertension hypotension arterial "
-    "venous sweat solution tolerance birth fetal foetal factor derived"
-)
+_MATCHING = read_resource("concept_matching.json")  # see its `_about`
+_QUALIFIERS = _word_set(" ".join(_MATCHING["qualifiers"]))
+_BLOCKERS = _word_set(" ".join(_MATCHING["blockers"]))
 
 
 @dataclass(frozen=True, slots=True)
