@@ -355,7 +355,7 @@ class QuantityParser:
                 unit = self.units.match(text, m.end()) if m else None
                 if unit is not None and not unit.is_time:
                     unit = None
-            if unit is None:
+            if unit is None and "+" in text[pos:pos + 3]:
                 m = _WEEKS_DAYS_RE.match(text, pos)  # a gestational age: `24+0 weeks`, `36 + 6 weeks`
                 unit = self.units.match(text, m.end()) if m else None
                 if unit is not None and unit.ucum == "wk":
