@@ -46,8 +46,11 @@ before it, and time windows ("within 6 months prior to screening") end on it.
      or anchored on another day than screening (`first dose`), and units that are no length
      of time (`5 half-lives`) are unknown. Several members: any one inside the window meets
      an `or` list; an `and` list needs all.
+   * Disease duration (kind `duration`, subject `disease duration`, `duration of diabetes`):
+     the time from the earliest dated record of the condition the subject names (for a bare
+     `disease`, the criterion's cohort: `For Systemic Sclerosis (SSc):`) to as_of.
    * Hypothetical constraints (`If receiving glucocorticoids, the dose must be <=40 mg/day`):
-     unknown, "conditional". Counts, durations and anything else: unknown.
+     unknown, "conditional". Counts, other durations and anything else: unknown.
 
 2. Criteria. Alternatives (`alternative_of`: `>2.5 mg/dL or 221 umol/L`) are one check:
    the verdict they agree on, unknown if they disagree. A negated constraint ("no platelet
@@ -146,6 +149,13 @@ _EVENTS = _phrases(_WORDS["age_events"])
 _AGE_AT_EVENT = re.compile(
     rf"\b(?:at|of|since|before|after)\s+(?:the\s+)?(?:time\s+of\s+)?(?:first\s+)?(?:{_EVENTS})\b"
     r"|\bonset\b|\bdiagnosed\b", re.I)
+#: A subject that is how long a condition has lasted: `disease duration`, `duration of
+#: diabetes`; `before` or `after` the word names the condition (or a generic word).
+_DISEASE_DURATION = re.compile(
+    r"(?:(?P<before>[\w\s'-]*?)\s+)?duration(?:\s+of\s+(?:the\s+|his\s+|her\s+)?(?P<after>[\w\s'-]+))?",
+    re.I)
+_GENERIC_CONDITIONS = frozenset(_WORDS["generic_conditions"])
+_BRACKETED_TEXT = re.compile(r"\(([^()]+)\)")
 _ITEM_SEPARATOR = re.compile(r";|,\s|\s(?:and/)?or\s", re.I)
 _TOP_SEPARATOR = re.compile(r";|,\s")
 _WS = re.compile(r"\s+")
@@ -399,6 +409,8 @@ class _Run:
             return self._measurement_check(base, c)
         if c.kind == "temporal":
             return self._temporal_check(base, c)
+        if c.kind == "duration" and _DISEASE_DURATION.fullmatch(_fact_key(base["subject"] or "")):
+            return self._disease_duration_check(base, c)
         what = {"count": "a count of things", "duration": "how long something lasted"}
         return Check(**base, verdict=UNKNOWN,
                      reason=f"{c.kind} constraints are not checked ({what.get(c.kind, c.kind)})")
@@ -515,6 +527,42 @@ class _Run:
         verdict = pick[0]
         return Check(**base, verdict=verdict, fact=pick[1], value=pick[2], unit=c.unit,
                      reason=pick[3])
+
+    def _disease_duration_check(self, base: dict, c: Constraint) -> Check:
+        """`Disease duration ≤5 years`, `duration of diabetes ≥ 1 year`: the time from the
+        onset of the condition the subject names (for a bare `disease`, the criterion's
+        cohort: `For Systemic Sclerosis (SSc):`) to as_of; its earliest dated record counts."""
+        days = DAYS.get(c.ucum or "")
+        if days is None or c.relative_to:
+            return Check(**base, verdict=UNKNOWN,
+                         reason=f"{c.unit or c.ucum!r} is not a length of time to measure")
+        m = _DISEASE_DURATION.fullmatch(_fact_key(base["subject"]))
+        named = (m.group("before") or m.group("after") or "").strip()
+        if named in _GENERIC_CONDITIONS:
+            crit = self.document.criteria[c.criterion] if c.criterion is not None and \
+                0 <= c.criterion < len(self.document.criteria) else None
+            cohort = crit.cohort if crit is not None else None
+            if not cohort:
+                return Check(**base, verdict=UNKNOWN,
+                             reason="the duration of which disease: neither the subject nor a "
+                                    "cohort names it")
+            names = [_BRACKETED.sub(" ", cohort)] + _BRACKETED_TEXT.findall(cohort)
+        else:
+            names = [named]
+        facts = sorted((fact for name in names for kind, fact in self._matching_facts(name, None)
+                        if kind == "condition" and fact.date is not None and fact.date <= self.as_of),
+                       key=lambda fact: fact.date)
+        if not facts:
+            return Check(**base, verdict=UNKNOWN,
+                         reason=f"no dated condition matching {' / '.join(n.strip() for n in names)!r}")
+        fact = facts[0]
+        elapsed = (self.as_of - fact.date).days / days
+        record = PatientFact(kind="condition", name=fact.name, code=fact.code, date=fact.date,
+                             end=fact.end, status=fact.status)  # type: ignore[arg-type]
+        ok = c.admits(elapsed)
+        return Check(**base, verdict=MET if ok else NOT_MET, fact=record, value=_round(elapsed),
+                     unit=c.unit, reason=f"condition {fact.name!r} since {fact.date.isoformat()}: "
+                                         f"{_num(round(elapsed, 2))} {c.unit or c.ucum} {_relation(ok, c)}")
 
     def _member_window(self, text: str, long_form: Optional[str], c: Constraint, days: float
                        ) -> Tuple[str, Optional[PatientFact], Optional[float], str]:

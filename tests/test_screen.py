@@ -37,8 +37,6 @@ KNOWN_MISSES = {
     ("multi-01", "Treatment with B-cell-depleting agents"):
         "screener: the subject is a drug class; rituximab is not matched to it (no class "
         "membership in the record or the concept table)",
-    ("multi-02", "Disease duration"):
-        "screener: duration constraints are not checked (the disease's onset would give it)",
     ("multi-03", "Concurrent malignancy diagnosed within"):
         "screener: the subject is a category ('malignancy'); breast cancer is not matched to it",
     ("sle-03", "Severe lupus nephritis within 8 weeks"):
@@ -584,3 +582,20 @@ def test_table_lists_every_criterion(rules):
     assert labels == ["age", "sex", "0", "(1)", "(2)", "(3)", "4"]
     assert all(len(line) <= 120 for line in lines[1:])
     assert all(len(line) <= 80 for line in got.to_table(width=80).splitlines()[1:])
+
+
+@pytest.mark.parametrize("onset, verdict", [("2023-04-01", "met"), ("2019-04-01", "not_met")])
+def test_disease_duration_from_the_cohort_condition(rules, onset, verdict):
+    """`Disease duration ≤5 years` in a cohort's block: the time since that condition's onset."""
+    doc = annotate(rules, "Inclusion Criteria:\n* For Systemic Sclerosis (SSc):\n\n"
+                          "1. Disease duration ≤5 years (from initial diagnosis);")
+    patient = person(conditions=[{"name": "diffuse cutaneous systemic sclerosis", "date": onset}])
+    (check,) = [c for v in screen(doc, patient, AS_OF).criteria if v is not None for c in v.checks]
+    assert check.verdict == verdict and check.fact.name == "diffuse cutaneous systemic sclerosis"
+
+
+def test_disease_duration_named_in_the_subject(rules):
+    doc = annotate(rules, "Inclusion Criteria:\n- Duration of diabetes ≥ 1 year")
+    patient = person(conditions=[{"name": "type 2 diabetes", "date": "2026-06-01"}])
+    check = only_check(screen(doc, patient, AS_OF))
+    assert check.verdict == "not_met" and check.value == pytest.approx(183 / 365.25, abs=1e-3)
