@@ -34,8 +34,9 @@ before it, and time windows ("within 6 months prior to screening") end on it.
      `> 2x ULN`) is unknown: the record carries no reference ranges.
    * Temporal (`within 6 months prior to screening`): the conditions, medications and
      procedures whose name contains the subject (a member of it, or its long form) as whole
-     words, case-insensitively, or whose code is the subject's concept code, that have a
-     date. A fact held from its date to its end (an ongoing condition or medication, status
+     words, case-insensitively, or a member of a class it names (`malignancy`: `cancer`,
+     `lymphoma`...; `resources/screening.json`), or whose code is the subject's concept
+     code, that have a date. A fact held from its date to its end (an ongoing condition or medication, status
      `active`, to as_of; a procedure on its day); the check is met when that time meets the
      window ending on as_of (the constraint's interval over the time elapsed, 1 mo =
      30.4375 d, 1 a = 365.25 d, 1 wk = 7 d), not met when it lies wholly outside. A fact
@@ -155,6 +156,8 @@ _DISEASE_DURATION = re.compile(
     r"(?:(?P<before>[\w\s'-]*?)\s+)?duration(?:\s+of\s+(?:the\s+|his\s+|her\s+)?(?P<after>[\w\s'-]+))?",
     re.I)
 _GENERIC_CONDITIONS = frozenset(_WORDS["generic_conditions"])
+_CLASSES: Dict[str, List[str]] = _WORDS["classes"]
+_DIAGNOSIS = re.compile(rf"\b(?:{_phrases(_WORDS['diagnosis_words'])})\b", re.I)
 _BRACKETED_TEXT = re.compile(r"\(([^()]+)\)")
 _ITEM_SEPARATOR = re.compile(r";|,\s|\s(?:and/)?or\s", re.I)
 _TOP_SEPARATOR = re.compile(r";|,\s")
@@ -528,6 +531,12 @@ class _Run:
         return Check(**base, verdict=verdict, fact=pick[1], value=pick[2], unit=c.unit,
                      reason=pick[3])
 
+    def _diagnosis_window(self, c: Constraint) -> bool:
+        """Whether the window is about a diagnosis: `malignancy diagnosed within 5 years`."""
+        if c.subject is None or c.subject.end > c.start:
+            return False
+        return _DIAGNOSIS.search(self.document.text, c.subject.start, c.start) is not None
+
     def _disease_duration_check(self, base: dict, c: Constraint) -> Check:
         """`Disease duration ≤5 years`, `duration of diabetes ≥ 1 year`: the time from the
         onset of the condition the subject names (for a bare `disease`, the criterion's
@@ -582,7 +591,10 @@ class _Run:
         return decided[0]  # pragma: no cover
 
     def _matching_facts(self, text: str, long_form: Optional[str]) -> List[Tuple[str, "Fact"]]:
-        patterns = [_name_pattern(n) for n in {_fact_key(text), _fact_key(long_form)} if n]
+        keys = {_fact_key(text), _fact_key(long_form)} - {""}
+        members = {m for key in keys for name, words in _CLASSES.items()
+                   if _name_pattern(name).search(key) for m in words}  # `malignancy` -> `cancer`
+        patterns = [_name_pattern(n) for n in keys | members]
         concept = self.concept(text)
         code = concept.code if concept is not None else None
         return [(kind, fact) for kind, fact, name in self.facts()
@@ -616,8 +628,8 @@ class _Run:
         if fact.end is not None:
             ended: Optional[float] = max(0.0, (self.as_of - fact.end).days / days)
             span = f"{fact.date.isoformat()} to {fact.end.isoformat()}"
-        elif kind == "procedure":
-            ended = started
+        elif kind == "procedure" or (kind == "condition" and self._diagnosis_window(c)):
+            ended = started  # a day: the procedure's, or the diagnosis the window is about
             span = f"on {fact.date.isoformat()}"
         elif (fact.status or "").lower() in ONGOING:
             ended = 0.0

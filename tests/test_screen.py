@@ -37,8 +37,6 @@ KNOWN_MISSES = {
     ("multi-01", "Treatment with B-cell-depleting agents"):
         "screener: the subject is a drug class; rituximab is not matched to it (no class "
         "membership in the record or the concept table)",
-    ("multi-03", "Concurrent malignancy diagnosed within"):
-        "screener: the subject is a category ('malignancy'); breast cancer is not matched to it",
     ("sle-03", "Severe lupus nephritis within 8 weeks"):
         "pipeline: the definition's alternatives (urinary protein, creatinine, prohibited "
         "medications, hemodialysis, prednisone) come as constraints of one criterion with no "
@@ -599,3 +597,13 @@ def test_disease_duration_named_in_the_subject(rules):
     patient = person(conditions=[{"name": "type 2 diabetes", "date": "2026-06-01"}])
     check = only_check(screen(doc, patient, AS_OF))
     assert check.verdict == "not_met" and check.value == pytest.approx(183 / 365.25, abs=1e-3)
+
+
+@pytest.mark.parametrize("diagnosed, verdict", [("2019-05-20", "not_met"), ("2024-02-01", "met")])
+def test_a_class_and_a_diagnosis_window(rules, diagnosed, verdict):
+    """`malignancy` matches a record of `breast cancer`; `diagnosed within` dates the
+    diagnosis, not how long the condition lasted."""
+    doc = annotate(rules, "Exclusion Criteria:\n* Concurrent malignancy diagnosed within 5 years prior to screening.")
+    patient = person(conditions=[{"name": "breast cancer", "date": diagnosed, "status": "remission"}])
+    check = only_check(screen(doc, patient, AS_OF))
+    assert check.verdict == verdict and check.fact.name == "breast cancer"
