@@ -4,14 +4,18 @@
     >>> doc = criteria_nlp.annotate("IgA deficiency (serum IgA level <10 mg/dL).")
     >>> doc.constraints[0].subject.text, doc.constraints[0].upper
     ('serum IgA level', Bound(value=10.0, inclusive=False))
+    >>> criteria_nlp.screen(doc, {"age": 40, "observations": [
+    ...     {"name": "IgA", "value": 0.06, "unit": "g/L", "date": "2026-11-20"}]}).criteria[0].verdict
+    'met'
 
 Nothing heavy happens at import: spaCy and the pipeline load on the first `load()`.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Tuple
 
 from .schemas import Bound, Constraint, Criterion, Document, Entity, Structured
+from .screen import Screening, screen
 from .timing import TIME_BUDGET
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -21,8 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __version__ = "0.1.0"
 __all__ = [
-    "load", "annotate", "annotate_texts", "annotate_records",
-    "Document", "Criterion", "Entity", "Constraint", "Bound", "Structured",
+    "load", "annotate", "annotate_texts", "annotate_records", "screen",
+    "Document", "Criterion", "Entity", "Constraint", "Bound", "Structured", "Screening",
 ]
 
 
