@@ -67,7 +67,10 @@ before it, and time windows ("within 6 months prior to screening") end on it.
      (`with`, `and`, `without`, `requiring`, `due to`... outside the constraints and their
      subjects; `unless`, `except`, `other than`), all checks met do not make it met. For a
      negated criterion (`no X or Y`) the two swap; with negated and plain constraints mixed,
-     any of these words leaves it unknown.
+     any of these words leaves it unknown. Bracketed examples (`(e.g., rituximab, or ...)`)
+     hold no alternatives, nor does a closing exception without a threshold (`..., unless
+     B-cell levels returned to normal or baseline`), which keeps every item of an exclusion
+     from being met by itself.
    * An exclusion lists what excludes, one item after another: an item of its text (split at
      `;`, `, ` and `or` outside brackets, a duration joined to the item before it) whose
      checks are all met, with no condition or exception left in it, makes the exclusion met.
@@ -157,6 +160,7 @@ _DISEASE_DURATION = re.compile(
     re.I)
 _GENERIC_CONDITIONS = frozenset(_WORDS["generic_conditions"])
 _CLASSES: Dict[str, List[str]] = _WORDS["classes"]
+_EXAMPLES = re.compile(rf"\(\s*(?:{_phrases(_WORDS['example_openers'])})[^()]*\)", re.I)
 _DIAGNOSIS = re.compile(rf"\b(?:{_phrases(_WORDS['diagnosis_words'])})\b", re.I)
 _BRACKETED_TEXT = re.compile(r"\(([^()]+)\)")
 _ITEM_SEPARATOR = re.compile(r";|,\s|\s(?:and/)?or\s", re.I)
@@ -860,6 +864,10 @@ def _shape_of(text: str, offset: int, section: Optional[str], require: bool,
         firsts.append(min(starts) - offset if starts else None)
         if len(g) > 1 and starts and ends:
             _blank(masked_chars, min(starts) - offset, max(ends) - offset)
+    # bracketed examples (`(e.g., rituximab, or therapies targeting CD20)`) illustrate the
+    # subject: their `or` is no alternative of the criterion
+    for m in _EXAMPLES.finditer(text):
+        _blank(masked_chars, m.start(), m.end())
     masked = "".join(masked_chars)
     plain_chars = list(masked)
     for row in key:
@@ -868,8 +876,15 @@ def _shape_of(text: str, offset: int, section: Optional[str], require: bool,
                    None if end is None else end - offset)
     plain = _SEX_PAIR.sub(" ", _AND_OR.sub(" ", "".join(plain_chars)))
     top = _top_level(masked)
-    alternatives = _OR_CUE.search(_SEX_PAIR.sub(" ", masked)) is not None or (
-        section == "exclusion" and _TOP_SEPARATOR.search(top) is not None)
+    # the words of an exception that ends the criterion (`..., unless B-cell levels returned
+    # to pre-treatment or normal ranges`) are no alternatives of what it excepts from; one in
+    # brackets is an item's own, and one holding a threshold is checked as the rest
+    except_at = _EXCEPT_CUE.search(top)
+    if except_at and any(first is not None and first >= except_at.start() for first in firsts):
+        except_at = None  # a threshold inside the exception: it is not what is excepted from
+    main = masked[:except_at.start()].rstrip(" ,;") if except_at else masked
+    alternatives = _OR_CUE.search(_SEX_PAIR.sub(" ", main)) is not None or (
+        section == "exclusion" and _TOP_SEPARATOR.search(_top_level(main)) is not None)
     conjunct = _AND_CUE.search(plain) is not None
     exception = _EXCEPT_CUE.search(masked) is not None
     items: List[Tuple[Tuple[int, ...], bool]] = []
@@ -889,7 +904,9 @@ def _shape_of(text: str, offset: int, section: Optional[str], require: bool,
                 merged[-1] = (merged[-1][0], b, merged[-1][2] + positions)
             else:
                 merged.append((a, b, positions))
-        items = [(tuple(positions), _AND_CUE.search(plain[a:b]) is not None
+        # an exception outside brackets (`..., unless ...`) may except any item from it
+        excepted = _EXCEPT_CUE.search(top) is not None
+        items = [(tuple(positions), excepted or _AND_CUE.search(plain[a:b]) is not None
                   or _EXCEPT_CUE.search(masked[a:b]) is not None)
                  for a, b, positions in merged if positions]
     return _Shape(groups, negated, alternatives, conjunct, exception, tuple(items))
