@@ -12,7 +12,6 @@ Matching is dictionary look-ups over the words of the phrase, memoized per table
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -300,18 +299,10 @@ class ConceptTable:
         return found.pop() if len(found) == 1 else _AMBIGUOUS
 
 
-_TABLE: Optional[ConceptTable] = None
-_TABLE_LOCK = threading.Lock()
-
-
+@lru_cache(maxsize=1)
 def get_concepts() -> ConceptTable:
     """The package's concept table, built once."""
-    global _TABLE
-    if _TABLE is None:
-        with _TABLE_LOCK:
-            if _TABLE is None:
-                _TABLE = ConceptTable()
-    return _TABLE
+    return ConceptTable()
 
 
 def find_concept(text: str) -> Optional[Concept]:

@@ -93,8 +93,8 @@ before it, and time windows ("within 6 months prior to screening") end on it.
 
 Speed: what depends on the document only (each criterion's constraints and how they
 combine) is planned once per Document object (a screened Document is taken as unchanged);
-concept look-ups are memoized per subject within one call, unit conversion factors per
-(unit, unit, analyte). Screening one patient against NCT07193810 (47 criteria, 68
+concept look-ups are memoized per subject within one call (unit conversions are, in
+`units.convert`). Screening one patient against NCT07193810 (47 criteria, 68
 constraints) takes about 1-1.5 ms.
 """
 from __future__ import annotations
@@ -103,12 +103,12 @@ import datetime as dt
 import math
 import re
 from functools import lru_cache
-from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Literal, NamedTuple,
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Literal, NamedTuple,
                     Optional, Sequence, Tuple)
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .lexicon import read_resource
+from .lexicon import phrase_alternation, read_resource
 from .schemas import Bound, Constraint, Criterion, Document, Section
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -129,27 +129,22 @@ _AGE_UNITS = {"years": "a", "year": "a", "months": "mo", "month": "mo", "weeks":
 _SIGNIFICANT = 10
 
 
-def _phrases(words: Iterable[str]) -> str:
-    """An alternation of phrases, longest first, spaces matching any run of spaces."""
-    return "|".join(r"\s+".join(map(re.escape, w.split())) for w in sorted(words, key=len, reverse=True))
-
-
 _WORDS = read_resource("screening.json")  # the word lists: see its `_about`
 #: Statuses of a condition or medication that is still going on (FHIR clinicalStatus and
 #: MedicationStatement/MedicationRequest status), and of one that did not happen.
 ONGOING = frozenset(_WORDS["ongoing_statuses"])
 NOT_HAPPENED = frozenset(_WORDS["not_happened_statuses"])
 #: Anchors of a time window that are the screening day.
-_SCREENING_ANCHOR = re.compile(_phrases(_WORDS["screening_anchors"]), re.I)
+_SCREENING_ANCHOR = re.compile(phrase_alternation(_WORDS["screening_anchors"]), re.I)
 _OR_CUE = re.compile(
-    rf"\b(?:{_phrases(_WORDS['alternative_words'])})\b"
-    rf"|\b(?:{_phrases(_WORDS['counted_alternatives'])}|\d+) of\b|≥\s*\d+\s+of\b", re.I)
-_EXCEPT_CUE = re.compile(rf"\b(?:{_phrases(_WORDS['exception_phrases'])})\b", re.I)
-_AND_CUE = re.compile(rf"\b(?:{_phrases(_WORDS['condition_words'])})\b", re.I)
+    phrase_alternation(_WORDS["alternative_words"])
+    + rf"|(?:{phrase_alternation(_WORDS['counted_alternatives'])}|\b\d+) of\b|≥\s*\d+\s+of\b", re.I)
+_EXCEPT_CUE = re.compile(phrase_alternation(_WORDS["exception_phrases"]), re.I)
+_AND_CUE = re.compile(phrase_alternation(_WORDS["condition_words"]), re.I)
 _AND_OR = re.compile(r"\band\s*/\s*or\b", re.I)
-_PERSON = _phrases(_WORDS["person_words"])
+_PERSON = phrase_alternation(_WORDS["person_words"])
 _SEX_PAIR = re.compile(rf"\b(?:{_PERSON})\s+(?:or|and|and/or)\s+(?:{_PERSON})\b", re.I)
-_EVENTS = _phrases(_WORDS["age_events"])
+_EVENTS = phrase_alternation(_WORDS["age_events"])
 _AGE_AT_EVENT = re.compile(
     rf"\b(?:at|of|since|before|after)\s+(?:the\s+)?(?:time\s+of\s+)?(?:first\s+)?(?:{_EVENTS})\b"
     r"|\bonset\b|\bdiagnosed\b", re.I)
@@ -160,13 +155,13 @@ _DISEASE_DURATION = re.compile(
     re.I)
 _GENERIC_CONDITIONS = frozenset(_WORDS["generic_conditions"])
 _CLASSES: Dict[str, List[str]] = _WORDS["classes"]
-_EXAMPLES = re.compile(rf"\(\s*(?:{_phrases(_WORDS['example_openers'])})[^()]*\)", re.I)
-_DIAGNOSIS = re.compile(rf"\b(?:{_phrases(_WORDS['diagnosis_words'])})\b", re.I)
+_EXAMPLES = re.compile(rf"\(\s*(?:{phrase_alternation(_WORDS['example_openers'])})[^()]*\)", re.I)
+_DIAGNOSIS = re.compile(phrase_alternation(_WORDS["diagnosis_words"]), re.I)
 _BRACKETED_TEXT = re.compile(r"\(([^()]+)\)")
 _ITEM_SEPARATOR = re.compile(r";|,\s|\s(?:and/)?or\s", re.I)
 _TOP_SEPARATOR = re.compile(r";|,\s")
 _WS = re.compile(r"\s+")
-_LEADING = re.compile(rf"^(?:(?:{_phrases(_WORDS['leading_words'])}) )+", re.I)
+_LEADING = re.compile(rf"^(?:(?:{phrase_alternation(_WORDS['leading_words'])}) )+", re.I)
 _ANNOTATION = re.compile(r"\{[^{}]*\}")
 
 
@@ -757,27 +752,6 @@ def _unitless(unit: Optional[str]) -> bool:
         not _ANNOTATION.sub("", unit).strip()
 
 
-_FACTORS: Dict[Tuple[str, str, Optional[str]], Optional[float]] = {}
-
-
-def _convert(value: float, unit: str, to: str, analyte: Optional[str]) -> float:
-    """`units.convert`, with the factor of a linear conversion kept per (unit, unit,
-    analyte): a mass-to-substance conversion costs half a millisecond."""
-    from .units import convert
-
-    key = (unit, to, analyte)
-    factor = _FACTORS.get(key)
-    if factor is None and key not in _FACTORS:
-        factor = convert(1.0, unit, to, analyte=analyte)
-        if convert(0.0, unit, to, analyte=analyte) != 0.0:  # an offset (°C -> °F)
-            factor = None
-        if len(_FACTORS) < 4096:
-            _FACTORS[key] = factor
-    if factor is None:
-        return convert(value, unit, to, analyte=analyte)
-    return value * factor
-
-
 def _to_constraint_unit(value: float, unit: Optional[str], c: Constraint, concept: "Concept"
                         ) -> Tuple[float, Optional[str], Optional[str]]:
     """(value in the constraint's unit, that unit, None) or (.., .., the problem)."""
@@ -790,10 +764,11 @@ def _to_constraint_unit(value: float, unit: Optional[str], c: Constraint, concep
     if _unitless(unit):
         return value, unit, f"the observation has no unit; the criterion is in {c.unit}"
     from .errors import UnitParseError
+    from .units import convert
 
     analyte = concept.analyte or concept.names[0]  # a name where no molar mass is needed (HbA1c)
     try:
-        converted = _convert(value, unit, c.unit, analyte)
+        converted = convert(value, unit, c.unit, analyte=analyte)
     except (UnitParseError, ValueError) as err:
         return value, unit, f"cannot convert to {c.unit}: {err}"
     return _round(converted), c.unit, None

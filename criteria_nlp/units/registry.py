@@ -545,6 +545,24 @@ def convert(value: float, from_unit: str, to_unit: str, analyte: Optional[str] =
     writes them (`10*9/L`, `mm[Hg]`, `Cel`) are read too.
     Raises UnitParseError when a unit is unknown or the two cannot be converted.
     """
+    if not all(isinstance(x, (str, type(None))) for x in (from_unit, to_unit, analyte)):
+        return _convert_once(value, from_unit, to_unit, analyte)  # says what is wrong
+    key = (from_unit, to_unit, analyte)
+    line = _CONVERSIONS.get(key)
+    if line is None:  # every conversion is affine: two points give it, once per unit pair
+        offset = _convert_once(0.0, from_unit, to_unit, analyte)
+        line = (_convert_once(1.0, from_unit, to_unit, analyte) - offset, offset)
+        if len(_CONVERSIONS) < 4096:
+            _CONVERSIONS[key] = line
+    scale, offset = line
+    return float(value) * scale + offset
+
+
+_CONVERSIONS: Dict[Tuple[str, str, Optional[str]], Tuple[float, float]] = {}
+
+
+def _convert_once(value: float, from_unit: str, to_unit: str, analyte: Optional[str]) -> float:
+    """`convert` through pint (a molar-mass context costs about half a millisecond)."""
     if analyte and _analyte_key(analyte) in _HBA1C and {from_unit.strip(), to_unit.strip()} <= _HBA1C_UNITS.keys():
         ureg = get_registry()  # `48 mmol/mol` is 6.54 %: the master equation, not a ratio
         quantity = ureg.Quantity(float(value), _HBA1C_UNITS[from_unit.strip()])
