@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 from spacy.tokens import Doc
 
@@ -204,11 +204,18 @@ class _Entities:
         self.recognised: List[Tuple[int, int, str]] = []  # in text order, not overlapping
         self.recognised_starts: List[int] = []
 
-    def _overlapping(self, start: int, end: int) -> Iterator[Tuple[int, int, str]]:
+    def _blocked(self, start: int, end: int, label: str, nested: bool) -> bool:
+        """Whether a recognised entity overlapping [start, end) keeps the span out: any one,
+        or with `nested` one of the same label."""
         i = bisect_left(self.recognised_starts, end) - 1
-        while i >= 0 and self.recognised[i][1] > start:
-            yield self.recognised[i]
+        while i >= 0:
+            _, other_end, other = self.recognised[i]
+            if other_end <= start:
+                return False
+            if not nested or other == label:
+                return True
             i -= 1
+        return False
 
     def add(self, start: int, end: int, text: str, label: str, flags: dict,
             recognised: bool = False, nested: bool = False) -> Optional[Entity]:
@@ -218,8 +225,7 @@ class _Entities:
         key = (start, end, label)
         entity = self.by_key.get(key)
         if entity is None:
-            if not recognised and any(not nested or other == label
-                                      for _, _, other in self._overlapping(start, end)):
+            if not recognised and self._blocked(start, end, label, nested):
                 return None
             entity = self.by_key[key] = Entity(
                 start=start, end=end, text=text, label=label,

@@ -65,6 +65,19 @@ class SubjectFinder:
             "Drug": tuple(labels["Drug_suffixes"]),
             "Condition": tuple(labels["Condition_suffixes"]),
         }
+        self._cache()
+
+    def _cache(self) -> None:
+        # pure functions of a phrase, asked again for each threshold of a repeated subject
+        self.label = lru_cache(maxsize=4096)(type(self).label.__get__(self))
+        self.component = lru_cache(maxsize=4096)(type(self).component.__get__(self))
+
+    def __getstate__(self) -> dict:  # the caches wrap bound methods: rebuilt, not pickled
+        return {k: v for k, v in self.__dict__.items() if k not in ("label", "component")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._cache()
 
     def find(self, text: str, start: int, end: int, kind: str, unit: Optional[str],
              lo: int = 0, hi: Optional[int] = None, criterion_start: Optional[int] = None) -> Optional[Subject]:

@@ -75,6 +75,17 @@ def test_pipeline_docbin_and_pickle_round_trip(nlp, text):
         assert other._.criteria_source == text
 
 
+def test_pipeline_pickles_and_annotates_the_same(nlp):
+    """A pipeline sent to a process started with `spawn` travels pickled: every component's
+    state (word lists, caches rebuilt) comes through."""
+    text = "- Systolic blood pressure >160 mmHg; hemoglobin \\<85 g/L\n- Age ≥ 18 years"
+    again = pickle.loads(pickle.dumps(nlp))
+    before, after = criteria_nlp.annotate(text, nlp=nlp), criteria_nlp.annotate(text, nlp=again)
+    assert before == after
+    assert [(c.subject.text, c.component) for c in after.constraints[:2]] == \
+        [("Systolic blood pressure", "systolic"), ("hemoglobin", None)]
+
+
 def test_pipeline_saved_to_disk_loads_with_spacy(nlp, tmp_path):
     text = "IgA deficiency (serum IgA level \\<10 mg/dL)."
     nlp.to_disk(tmp_path / "pipeline")

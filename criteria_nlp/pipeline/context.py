@@ -184,29 +184,19 @@ class ContextFlags(RuleDataMixin):
         entities = list(doc.ents)
         if not thresholds and not entities:
             return doc
-        targets: List[Span] = []
-        owners: List[Tuple[str, int]] = []  # ("record" | "entity", index) of each target
-        for i, qspan in enumerate(thresholds):
-            targets.append(qspan)
-            owners.append(("record", i))
-            link = qspan._.criteria_link
-            if link is not None and link.subject is not None:
-                subject = doc.char_span(link.subject.start, link.subject.end, alignment_mode="expand")
-                if subject is not None:
-                    targets.append(subject)
-                    owners.append(("record", i))
-        targets.extend(entities)
-        owners.extend(("entity", i) for i in range(len(entities)))
         starts = self._scope_starts(doc)
         doc.from_array([SENT_START], _sentence_flags(len(doc), starts))  # doc.sents: the scopes
+        matches = self.matcher(doc)
         flags: Dict[Tuple[str, int], Set[str]] = defaultdict(set)
         cues: Dict[Tuple[str, int], List[str]] = defaultdict(list)  # for `explain`
-        for target, category, cue in self._edges(doc, targets, starts):
-            if category in FLAGS:
-                flags[owners[target]].add(FLAGS[category])
-                reason = f"context_rules: {cue!r} -> {FLAGS[category]}"
-                if reason not in cues[owners[target]]:  # a record and its subject are both targets
-                    cues[owners[target]].append(reason)
+        if matches:  # without a cue nothing is flagged: no targets to build
+            targets, owners = _targets(doc, thresholds, entities)
+            for target, category, cue in self._edges(doc, matches, targets, starts):
+                if category in FLAGS:
+                    flags[owners[target]].add(FLAGS[category])
+                    reason = f"context_rules: {cue!r} -> {FLAGS[category]}"
+                    if reason not in cues[owners[target]]:  # a record and its subject are both targets
+                        cues[owners[target]].append(reason)
         for i, qspan in enumerate(thresholds):
             found = flags.get(("record", i), set())
             qspan._.criteria_flags = ContextMarks(negated="negated" in found, hypothetical="hypothetical" in found,
@@ -217,11 +207,13 @@ class ContextFlags(RuleDataMixin):
                                          ("negated", "hypothetical", "historical", "family")}
         return doc
 
-    def _edges(self, doc: Doc, targets: List[Span], starts: List[int]) -> List[Tuple[int, str, str]]:
-        """(target index, ConText category, the cue's words) for every modifier that modifies a target,
-        ConText's graph run once per scope (`starts`: token index of each scope's start)."""
+    def _edges(self, doc: Doc, matches: List[Tuple[int, int, int]], targets: List[Span],
+               starts: List[int]) -> List[Tuple[int, str, str]]:
+        """(target index, ConText category, the cue's words) for every modifier (`matches` of
+        the cue matcher) that modifies a target, ConText's graph run once per scope (`starts`:
+        token index of each scope's start)."""
         cues: Dict[int, List[Tuple[int, int, int]]] = defaultdict(list)  # scope -> its matches
-        for match_id, start, end in self.matcher(doc):
+        for match_id, start, end in matches:
             cues[bisect_right(starts, start) - 1].append((match_id, start, end))
         in_scope: Dict[int, List[int]] = defaultdict(list)
         for i, target in enumerate(targets):
@@ -268,6 +260,25 @@ class ContextFlags(RuleDataMixin):
         after = numpy.searchsorted(idx, newlines, side="right")  # the token after the one holding it
         starts = numpy.concatenate(([0], at, after[after < len(idx)]))
         return numpy.unique(starts).tolist()
+
+
+def _targets(doc: Doc, thresholds: List[Span], entities: List[Span]) -> Tuple[List[Span], List[Tuple[str, int]]]:
+    """What ConText may modify: each threshold, its subject and each recognised entity; with
+    the owner of each, ("record" | "entity", index), a threshold owning its subject."""
+    targets: List[Span] = []
+    owners: List[Tuple[str, int]] = []
+    for i, qspan in enumerate(thresholds):
+        targets.append(qspan)
+        owners.append(("record", i))
+        link = qspan._.criteria_link
+        if link is not None and link.subject is not None:
+            subject = doc.char_span(link.subject.start, link.subject.end, alignment_mode="expand")
+            if subject is not None:
+                targets.append(subject)
+                owners.append(("record", i))
+    targets.extend(entities)
+    owners.extend(("entity", i) for i in range(len(entities)))
+    return targets, owners
 
 
 def _sentence_flags(length: int, starts: List[int]) -> numpy.ndarray:

@@ -175,9 +175,9 @@ class SubjectLinker(RuleDataMixin):
         self.finder = SubjectFinder(data)
 
     def __call__(self, doc: Doc) -> Doc:
-        thresholds_group = doc.spans[QUANTITIES_KEY] if QUANTITIES_KEY in doc.spans else []
+        thresholds = list(doc.spans[QUANTITIES_KEY]) if QUANTITIES_KEY in doc.spans else []
         # working copies of what the linker reads of each threshold; it adds "subject"
-        records: List[dict] = [_working(span._.criteria_quantity) for span in thresholds_group]
+        records: List[dict] = [_working(span._.criteria_quantity) for span in thresholds]
         bounds = criterion_bounds(doc, self.criteria_key)
         text = doc_text(doc)
         ents = doc.ents  # a new tuple of Spans on every access: read once
@@ -201,7 +201,7 @@ class SubjectLinker(RuleDataMixin):
                 if found is not None:
                     subject, how = found, "the phrase before the bracket holding a scale's own word"
             rec["subject"] = subject
-            thresholds_group[i]._.criteria_link = SubjectLink(
+            thresholds[i]._.criteria_link = SubjectLink(
                 subject=_label(subject) if subject else None,
                 members=[_label(m) for m in subject.get("members", [])] if subject else [],
                 component=self.finder.component(text[subject["start"]:subject["end"]]) if subject else None,
@@ -220,14 +220,14 @@ class SubjectLinker(RuleDataMixin):
             after_value[value["criterion"]] = value["end"]
         # recognised Values that are no threshold (`sero-positive`, `> twice the normal range`);
         # one that holds a qualitative value of the rules falls back to that value's subject
-        thresholds = _Spans(sorted((r["start"], r["end"], "") for r in records))
+        threshold_spans = _Spans(sorted((r["start"], r["end"], "") for r in records))
         qualitative = _Spans(sorted((v["start"], v["end"], "") for v in values))
         value_subjects = {(v["start"], v["end"]): v["subject"] for v in values}
         starts = [b[0] for b in bounds]
         after_entity: Dict[int, int] = {}  # criterion -> end of its last Value entity read so far
         entity_subjects: List[Optional[dict]] = []
         for ent in ents:
-            if ent.label_ != "Value" or thresholds.overlaps(ent.start_char, ent.end_char):
+            if ent.label_ != "Value" or threshold_spans.overlaps(ent.start_char, ent.end_char):
                 continue
             i = max(bisect_right(starts, ent.start_char) - 1, 0)
             lo, hi = bounds[i] if bounds else (0, len(text))
