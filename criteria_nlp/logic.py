@@ -71,11 +71,14 @@ class CriterionLogic:
         RETURNS (List[Logic]): one per item.
         """
         out = [Logic() for _ in items]
-        indents = [_indent(text, start) for start, _, _ in items]
+        indents: Optional[List[int]] = None  # read at the first introducer
         for i, (start, end, section) in enumerate(items):
-            m = self.pattern.search(text, start, end)
+            # every phrase holds `of`: an item without it is read no further
+            m = self.pattern.search(text, start, end) if "of" in text[start:end].lower() else None
             if m is None:
                 continue
+            if indents is None:
+                indents = [_indent(text, s) for s, _, _ in items]
             children = []
             for j in range(i + 1, len(items)):
                 if items[j][2] != section or indents[j] <= indents[i]:

@@ -54,8 +54,11 @@ class QuantityRecord:
     @classmethod
     def from_dict(cls, record: dict) -> "QuantityRecord":
         """From the grammar's plain record (`QuantityParser`)."""
-        return cls(**{f.name: _limit(record[f.name]) if f.name in ("lower", "upper") else record[f.name]
-                      for f in fields(cls)})
+        return cls(**{name: _limit(record[name]) if name in ("lower", "upper") else record[name]
+                      for name in _RECORD_FIELDS})
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(QuantityRecord))
 
 
 @dataclass

@@ -14,24 +14,22 @@ matchers find, in linear time:
 * brackets: `(`, one to 8 tokens, `)` (the detector's matcher pairs every `(` with every
   later `)`, which is quadratic in a long document, and its filter then drops those with
   more than 8 tokens inside);
-* later uses of each short form: a PhraseMatcher on the exact tokens, where the detector
-  adds a token-Matcher pattern per abbreviation.
+* later uses of each short form: its exact tokens looked up in the Doc's ORTH array, where
+  the detector adds a token-Matcher pattern per abbreviation.
 """
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Dict, Iterator, List, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import numpy
 
 from scispacy.abbreviation import filter_matches, find_abbreviation
 from spacy.attrs import ORTH
 from spacy.language import Language
-from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
-from ._docs import tokens_of
 
 
 # A short form looks like one: an upper-case letter after the first character (`ANC`, `eGFR`,
@@ -57,11 +55,12 @@ class AbbreviationFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         records: List[dict] = []
-        candidates = filter_matches(list(_bracketed(doc)), doc)
+        orth = doc.to_array(ORTH)
+        candidates = filter_matches(list(_bracketed(doc, orth)), doc)
         if not candidates:
             doc._.criteria_abbreviations = records
             return doc
-        for long_form, short_forms in _with_uses(candidates, doc):
+        for long_form, short_forms in _with_uses(candidates, doc, orth):
             if _NOT_A_LONG_FORM.search(long_form.text):
                 continue
             for short in short_forms:
@@ -74,10 +73,12 @@ class AbbreviationFinder:
         return doc
 
 
-def _bracketed(doc: Doc, reach: int = _MAX_INSIDE) -> Iterator[Tuple[int, int, int]]:
+def _bracketed(doc: Doc, orth: Optional[numpy.ndarray] = None,
+               reach: int = _MAX_INSIDE) -> Iterator[Tuple[int, int, int]]:
     """(key, start, end) of the tokens inside each `( ... )` of at most `reach` tokens, in
-    the order of scispaCy's matcher (by closing bracket, then the nearest opening first)."""
-    orth = doc.to_array(ORTH)
+    the order of scispaCy's matcher (by closing bracket, then the nearest opening first);
+    `orth`: the Doc's ORTH array, if already read."""
+    orth = doc.to_array(ORTH) if orth is None else orth
     opening = orth == doc.vocab.strings["("]
     for j in numpy.flatnonzero(orth == doc.vocab.strings[")"]):
         for i in range(j - 2, max(j - reach - 2, -1), -1):
@@ -85,24 +86,29 @@ def _bracketed(doc: Doc, reach: int = _MAX_INSIDE) -> Iterator[Tuple[int, int, i
                 yield _PARENTHESIS, int(i) + 1, int(j)
 
 
-def _with_uses(candidates: List[Tuple[Span, Span]], doc: Doc) -> List[Tuple[Span, Set[Span]]]:
+def _with_uses(candidates: List[Tuple[Span, Span]], doc: Doc,
+               orth: numpy.ndarray) -> List[Tuple[Span, Set[Span]]]:
     """Each defined long form with its short form and every use of the short form in `doc`
-    (scispaCy's `find_matches_for`, with a PhraseMatcher instead of a token Matcher)."""
+    (scispaCy's `find_matches_for`, the short form's tokens looked up in the ORTH array
+    `orth` instead of a Matcher pattern per abbreviation)."""
     uses: Dict[Span, Set[Span]] = defaultdict(set)
-    long_of: Dict[str, Span] = {}
+    long_of: Set[str] = set()
     seen_short: Set[str] = set()
-    matcher = PhraseMatcher(doc.vocab, attr="ORTH")
     for long_candidate, short_candidate in candidates:
         short, long = find_abbreviation(long_candidate, short_candidate)
         # one definition per long and per short form, as scispaCy keeps them
         if long is None or long.text in long_of or short.text in seen_short:
             continue
-        long_of[long.text] = long
+        long_of.add(long.text)
         seen_short.add(short.text)
         uses[long].add(short)
-        matcher.add(long.text, [tokens_of(short)])
-    if long_of:
-        for key, start, end in matcher(doc):
-            uses[long_of[doc.vocab.strings[key]]].add(doc[start:end])
+        uses[long].update(doc[start:start + len(short)] for start in _occurrences(orth, orth[short.start:short.end]))
     return list(uses.items())
 
+
+def _occurrences(orth: numpy.ndarray, tokens: numpy.ndarray) -> Iterator[int]:
+    """Where the token sequence `tokens` (ORTH ids) starts in `orth`."""
+    n = len(tokens)
+    for start in numpy.flatnonzero(orth[:len(orth) - n + 1] == tokens[0]):
+        if n == 1 or numpy.array_equal(orth[start:start + n], tokens):
+            yield int(start)

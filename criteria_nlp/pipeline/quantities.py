@@ -113,12 +113,13 @@ class QuantityFinder(RuleDataMixin):
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
-        kept = self.set_annotations(doc, self.match(doc, text))
+        bounds = criterion_bounds(doc, self.criteria_key)
+        kept = self.set_annotations(doc, self.match(doc, text, bounds))
         values = []
         by_criterion: dict = {}
         for record in kept:
             by_criterion.setdefault(record["criterion"], []).append(record)
-        for index, (start, end) in enumerate(criterion_bounds(doc, self.criteria_key)):
+        for index, (start, end) in enumerate(bounds):
             for value in find_qualitative_values(text[start:end], by_criterion.get(index, []),
                                                  offset=start, lexicon=self.parser.lex):
                 value["criterion"] = index
@@ -128,12 +129,15 @@ class QuantityFinder(RuleDataMixin):
         doc._.criteria_values = [v for v, s in zip(values, spans) if s is not None]
         return doc
 
-    def match(self, doc: Doc, text: Optional[str] = None) -> List[dict]:
-        """The threshold records of every criterion (`text`: `doc.text`, if already read)."""
+    def match(self, doc: Doc, text: Optional[str] = None,
+              bounds: Optional[List[Tuple[int, int]]] = None) -> List[dict]:
+        """The threshold records of every criterion (`text`: `doc.text`, and `bounds`: the
+        criteria's `criterion_bounds`, if already read)."""
         records: List[dict] = []
         text = doc_text(doc) if text is None else text
+        bounds = criterion_bounds(doc, self.criteria_key) if bounds is None else bounds
         phrases = _logic_phrases(doc, self.criteria_key)
-        for index, (start, end) in enumerate(criterion_bounds(doc, self.criteria_key)):
+        for index, (start, end) in enumerate(bounds):
             found = self.parser(text[start:end], offset=start)
             phrase = phrases.get(index)
             if phrase is not None:  # `at least one of the following`: criterion logic, no count
