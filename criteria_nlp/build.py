@@ -161,6 +161,8 @@ def _diastolic(systolic: Constraint, pair: Optional[float]) -> Optional[Constrai
 
 _EDGE_PUNCT = " \t\r\n,;:.("
 _BULLET_RE = re.compile(r"^(?:[-*•–]\s+)+")  # `- SLEDAI-2000 score`: a list bullet, not `-5`
+_EDGE_START = _EDGE_PUNCT + ")-*•–"  # what `_trim_edges` may take off the start
+_EDGE_END = _EDGE_PUNCT + ")"  # and off the end
 
 
 def _trim_edges(source: str, start: int, end: int) -> Tuple[int, int, str]:
@@ -168,6 +170,8 @@ def _trim_edges(source: str, start: int, end: int) -> Tuple[int, int, str]:
     `hepatitis B`, `- SLEDAI-2000 score` -> `SLEDAI-2000 score`) or an unmatched closing
     bracket."""
     text = source[start:end]
+    if text and text[0] not in _EDGE_START and text[-1] not in _EDGE_END:
+        return start, end, text  # most spans: nothing at either edge to trim
     stripped = text.rstrip(_EDGE_PUNCT)
     if stripped.endswith(")") and stripped.count(")") > stripped.count("("):
         stripped = stripped[:-1].rstrip(_EDGE_PUNCT)

@@ -175,8 +175,10 @@ def _roman(numeral: str) -> int:
 def parse_number(text: str, lexicon: Optional[Lexicon] = None) -> Optional[float]:
     """Value of a number as written: `1,000` -> 1000, `2,5` -> 2.5, `six` -> 6,
     `three (3)` -> 3. RETURNS (float or None): None when the text is no number."""
-    lexicon = lexicon or get_lexicon()
     text = text.strip()
+    if text.isdigit() and text.isascii():  # most numbers: plain digits
+        return _finite(text)
+    lexicon = lexicon or get_lexicon()
     paren = _PAREN_DIGITS_RE.search(text) if text.endswith(")") else None
     if paren:
         return float(paren.group(1))
