@@ -14,14 +14,15 @@ read.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from itertools import islice
 from typing import Iterator, List, Tuple
 
+from spacy.attrs import IDX, LENGTH, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ..doctext import doc_text
-from ._docs import tokens_of
 from .loading import RECOGNIZER_PIPES
 
 _LETTER = re.compile(r"[^\W\d_]")
@@ -54,15 +55,18 @@ def run_chunked(nlp: Language, text: str, *, max_tokens: int = 500) -> Doc:
 
 def _recognize(nlp: Language, doc: Doc, max_tokens: int, group: int = 8) -> None:
     pipes = [nlp.get_pipe(name) for name in RECOGNIZER_PIPES if name in nlp.pipe_names]
-    pieces = iter(_pieces(doc, max_tokens))
     text = doc_text(doc)  # Span.text would build the whole Doc's text each time
+    # token offsets as lists: the pieces are cut and copied without a Token object per token
+    starts, lengths, spaces = (column.tolist() for column in doc.to_array([IDX, LENGTH, SPACY]).T)
+    pieces = iter(_pieces(text, starts, lengths, max_tokens))
     ents: List[Span] = []
     for batch in iter(lambda: list(islice(pieces, group)), []):  # a few pieces at a time
         # a piece of 500 tokens without a letter (a rule of dashes, a run of numbers and
         # symbols) names nothing: the recognizer skips it; the rules still read its numbers
         batch = [(start, end) for start, end in batch
-                 if _LETTER.search(text, doc[start].idx, doc[end - 1].idx + len(doc[end - 1]))]
-        subdocs = [tokens_of(doc[start:end]) for start, end in batch]
+                 if _LETTER.search(text, starts[start], starts[end - 1] + lengths[end - 1])]
+        subdocs = [Doc(doc.vocab, words=[text[i:i + n] for i, n in zip(starts[start:end], lengths[start:end])],
+                       spaces=[bool(space) for space in spaces[start:end]]) for start, end in batch]
         for pipe in pipes:
             subdocs = list(pipe.pipe(subdocs, batch_size=group))
         for (start, _), sub in zip(batch, subdocs):
@@ -70,15 +74,17 @@ def _recognize(nlp: Language, doc: Doc, max_tokens: int, group: int = 8) -> None
     doc.set_ents(ents, default="outside")
 
 
-def _pieces(doc: Doc, max_tokens: int) -> Iterator[Tuple[int, int]]:
-    """(start, end) token ranges covering `doc`, each at most `max_tokens` long, ending after
-    the last line end inside the range when there is one."""
-    start = 0
-    while start < len(doc):
-        end = min(start + max_tokens, len(doc))
-        if end < len(doc):
-            cut = next((i + 1 for i in range(end - 1, start, -1) if "\n" in doc[i].text), None)
-            end = cut or end
+def _pieces(text: str, starts: List[int], lengths: List[int], max_tokens: int) -> Iterator[Tuple[int, int]]:
+    """(start, end) token ranges covering the tokens (`starts`, `lengths`: each token's
+    offset and length in `text`), each at most `max_tokens` long, ending after the last
+    token that holds a line end inside the range when there is one."""
+    start, total = 0, len(starts)
+    while start < total:
+        end = min(start + max_tokens, total)
+        if end < total:  # the last line end in a token after the range's first
+            newline = text.rfind("\n", starts[start + 1] if start + 1 < end else starts[end - 1] + lengths[end - 1],
+                                 starts[end - 1] + lengths[end - 1])
+            if newline >= 0:
+                end = bisect_right(starts, newline, start + 1, end)  # the token holding it, plus one
         yield start, end
         start = end
-
