@@ -11,8 +11,9 @@ and its default models are R5), then read:
 
     Patient                 birthDate; gender (`other` and `unknown` give no sex)
     Observation             code; valueQuantity, valueInteger, valueCodeableConcept or
-                            valueString; effective[x], else issued. Each component with its
-                            own code and value is an observation too (`BP` systolic, diastolic)
+                            valueString; effective[x], else issued; referenceRange (the
+                            normal one, in the value's unit). Each component with its own code
+                            and value is an observation too (`BP` systolic, diastolic)
     Condition               code, onset[x], abatement[x], clinicalStatus
     MedicationStatement     medicationCodeableConcept (or the medicationReference display),
     MedicationRequest       effective[x] or authoredOn, status
@@ -83,6 +84,12 @@ class Observation(_Model):
         description="A coded or string value (`Positive`), or a quantity with a comparator "
         "(`<0.5`), which leaves `value` empty.",
     )
+    reference_low: Optional[float] = Field(
+        default=None, description="The lower limit of normal the laboratory gave with the "
+        "result, in `unit` (FHIR `referenceRange.low`).")
+    reference_high: Optional[float] = Field(
+        default=None, description="The upper limit of normal the laboratory gave with the "
+        "result, in `unit` (FHIR `referenceRange.high`): what `2x ULN` is a multiple of.")
 
 
 class Fact(_Model):
@@ -360,8 +367,26 @@ def _observation(element: Any, day: Optional[dt.date]) -> Observation:
             value = float(quantity.value)
     elif element.valueInteger is not None:
         value = float(element.valueInteger)
+    low, high = _reference_range(element, unit)
     return Observation(name=_name(element.code), code=_code(element.code), value=value,
-                       unit=unit, date=day, value_text=text)
+                       unit=unit, date=day, value_text=text, reference_low=low, reference_high=high)
+
+
+def _reference_range(element: Any, unit: Optional[str]) -> Tuple[Optional[float], Optional[float]]:
+    """The normal range given with a result: the first `referenceRange` without a type or
+    of type `normal`; a limit in another unit than the value's is left out."""
+    for reference in element.referenceRange or ():
+        if _coded(reference.type) not in (None, "normal"):
+            continue
+        return _limit(reference.low, unit), _limit(reference.high, unit)
+    return None, None
+
+
+def _limit(quantity: Any, unit: Optional[str]) -> Optional[float]:
+    if quantity is None or quantity.value is None:
+        return None
+    its = quantity.code if quantity.system == UCUM and quantity.code else quantity.unit
+    return float(quantity.value) if its is None or its == unit else None
 
 
 def _medication(resource: Any) -> Fact:

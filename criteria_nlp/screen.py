@@ -31,7 +31,8 @@ before it, and time windows ("within 6 months prior to screening") end on it.
      master equation); a conversion error is unknown with its message. A unitless constraint takes only unitless or
      `{annotation}` values. Converted values are rounded to 10 significant digits, so
      9.5 g/dL is exactly 95 g/L at a bound. A multiple of a reference (`relative_to`,
-     `> 2x ULN`) is unknown: the record carries no reference ranges.
+     `> 2x ULN`) is the value over the limit the laboratory gave with the result (its
+     `reference_high` for ULN, `reference_low` for LLN); without one it is unknown.
    * Temporal (`within 6 months prior to screening`): the conditions, medications and
      procedures whose name contains the subject (a member of it, or its long form) as whole
      words, case-insensitively, or a member of a class it names (`malignancy`: `cancer`,
@@ -491,9 +492,7 @@ class _Run:
                                 f"({obs.value_text!r})")
         shown = f"{_num(obs.value)} {obs.unit or ''}".strip()
         if c.relative_to is not None:
-            return Check(**base, verdict=UNKNOWN, fact=fact,
-                         reason=f"{shown}{when} vs a multiple of {c.relative_to}: the record "
-                                f"carries no reference range ({c.relative_to}) to compare")
+            return self._multiple_check(base, c, obs, fact, f"{label} {shown}{when}")
         value, unit, problem = _to_constraint_unit(obs.value, obs.unit, c, concept)
         if problem is not None:
             return Check(**base, verdict=UNKNOWN, fact=fact, reason=f"{shown}{when}: {problem}")
@@ -502,6 +501,23 @@ class _Run:
             f" = {_num(value)} {unit}"
         return Check(**base, verdict=MET if ok else NOT_MET, fact=fact, value=value, unit=unit,
                      reason=f"{label} {shown}{converted}{when} {_relation(ok, c)}")
+
+    @staticmethod
+    def _multiple_check(base: dict, c: Constraint, obs: "Observation", fact: PatientFact,
+                        shown: str) -> Check:
+        """A multiple of the laboratory's limit (`> 2x ULN`): the value over the limit given
+        with the result; unknown when the record gives none."""
+        limit = {"ULN": obs.reference_high, "LLN": obs.reference_low}.get(c.relative_to or "")
+        if limit is None or limit <= 0:
+            return Check(**base, verdict=UNKNOWN, fact=fact,
+                         reason=f"{shown} vs a multiple of {c.relative_to}: the record carries "
+                                f"no reference range ({c.relative_to}) to compare")
+        multiple = _round(obs.value / limit)
+        ok = c.admits(multiple)
+        return Check(**base, verdict=MET if ok else NOT_MET, fact=fact, value=multiple,
+                     unit=f"x {c.relative_to}",
+                     reason=f"{shown} = {_num(multiple)} x {c.relative_to} ({_num(limit)} "
+                            f"{obs.unit or ''}".rstrip() + f") {_relation(ok, c)}")
 
     def _temporal_check(self, base: dict, c: Constraint) -> Check:
         if c.direction == "after":

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from criteria_nlp.errors import CriteriaNLPError
-from criteria_nlp.patient import Fact, Observation, Patient, PatientError, read_patient
+from criteria_nlp.patient import UCUM, Fact, Observation, Patient, PatientError, read_patient
 
 DATA = Path(__file__).parent / "data" / "patients"
 BUNDLE = DATA / "bundle.json"
@@ -291,3 +291,43 @@ def test_any_json_dict_reads_or_raises_patient_error(data):
     else:
         assert isinstance(patient, Patient)
         assert read_patient(json.dumps(data)) == patient
+
+
+# --- reference ranges -------------------------------------------------------------------
+
+
+def _alt(value, *ranges):
+    """A Bundle with one ALT result (U/L) and these referenceRange entries."""
+    quantity = {"system": UCUM, "code": "U/L", "unit": "U/L"}
+    observation = {
+        "resourceType": "Observation", "status": "final", "effectiveDateTime": "2026-11-20",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "1742-6"}], "text": "ALT"},
+        "valueQuantity": dict(quantity, value=value),
+        "referenceRange": [{key: dict(quantity, **limit) if key in ("low", "high") else limit
+                            for key, limit in r.items()} for r in ranges]}
+    return {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p", "birthDate": "1970-05-01"}},
+        {"resource": observation}]}
+
+
+def test_bundle_reference_range_of_the_normal_type():
+    treatment = {"low": {"value": 0}, "high": {"value": 80},
+                 "type": {"coding": [{"code": "treatment"}]}}
+    normal = {"low": {"value": 7}, "high": {"value": 33},
+              "type": {"coding": [{"code": "normal"}]}}
+    (alt,) = read_patient(_alt(30, treatment, normal)).observations
+    assert (alt.value, alt.unit, alt.reference_low, alt.reference_high) == (30.0, "U/L", 7.0, 33.0)
+    (untyped,) = read_patient(_alt(30, {"high": {"value": 56}})).observations
+    assert (untyped.reference_low, untyped.reference_high) == (None, 56.0)
+
+
+def test_bundle_reference_limit_in_another_unit_is_left_out():
+    other = {"high": {"value": 0.55, "code": "ukat/L", "unit": "µkat/L"}, "low": {"value": 7}}
+    (alt,) = read_patient(_alt(30, other)).observations
+    assert (alt.reference_low, alt.reference_high) == (7.0, None)
+
+
+def test_plain_reference_range():
+    patient = read_patient({"id": "p", "observations": [
+        {"name": "ALT", "value": 30, "unit": "U/L", "reference_high": 33}]})
+    assert patient.observations[0].reference_high == 33.0

@@ -419,6 +419,16 @@ def test_an_alternative_left_open_keeps_an_exclusion_unknown(rules):
     assert screen(doc, three_weeks, AS_OF).criteria[0].verdict == "met"
 
 
+@pytest.mark.parametrize("value, high, verdict, multiple", [
+    (30, 33, "met", 0.9090909091), (82.5, 33, "met", 2.5), (90, 33, "not_met", 2.727272727)])
+def test_a_multiple_of_uln_against_the_range_given_with_the_result(rules, value, high, verdict, multiple):
+    doc = annotate(rules, "Inclusion Criteria:\n- ALT ≤ 2.5 × ULN")
+    alt = dict(obs("ALT", value, "U/L", "LOINC:1742-6"), reference_high=high)
+    check = only_check(screen(doc, person(observations=[alt]), AS_OF))
+    assert (check.verdict, check.value, check.unit) == (verdict, multiple, "x ULN")
+    assert f"x ULN ({high} U/L)" in check.reason
+
+
 LABS = ("Exclusion Criteria:\n- Abnormal laboratory findings: ALT > 2 × ULN; hemoglobin "
         "< 85 g/L, platelet count < 50 × 10^9/L.")
 
@@ -432,6 +442,14 @@ def test_one_item_of_an_exclusion_list_excludes(rules):
                                   obs("ALT", 20, "U/L")])
     got = screen(doc, normal, AS_OF)
     assert got.criteria[0].verdict == "unknown"  # ALT against its ULN stays open
+    ranged = person(observations=[obs("platelets", 242, "10*9/L"), obs("hemoglobin", 120, "g/L"),
+                                  dict(obs("ALT", 20, "U/L"), reference_high=40)])
+    got = screen(doc, ranged, AS_OF)  # 0.5 x ULN: no check on the list holds
+    assert [(c.subject, c.verdict) for c in got.criteria[0].checks] == [
+        ("ALT", "not_met"), ("hemoglobin", "not_met"), ("platelet count", "not_met")]
+    assert got.criteria[0].checks[0].value == 0.5
+    # `Abnormal laboratory findings` may name more than the three checks: still open
+    assert got.criteria[0].verdict == "unknown" and "alternatives" in got.criteria[0].reason
 
 
 def test_a_condition_the_checks_do_not_cover_keeps_met_open(rules):
