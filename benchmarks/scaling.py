@@ -5,7 +5,7 @@
 
 Each document is annotated with `criteria_nlp.annotate_texts` (no time budget) in a Python
 process of its own that loads the pipeline first and then, as `annotate` does, calls
-`gc.freeze()`, so that its peak RSS is that document's alone (the loaded pipeline included)
+`criteria_nlp.process.settle_for_batch()` (`gc.freeze()`, glibc's malloc keeping freed memory), so that its peak RSS is that document's alone (the loaded pipeline included)
 and its time is what `annotate` spends on it. spaCy's bare tokenizer is timed on the same text in
 the same process as the reference (it is itself quadratic on long runs of prefixes such
 as `<<<<`: past 20 s it is stopped and no ratio is given). A step whose cost grows faster than the text shows as
@@ -19,7 +19,6 @@ others repeat one string: `ge` ≥, `lt` <, `dash` -, `one_dash` 1-, `digits` 01
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import resource
 import subprocess
@@ -51,12 +50,13 @@ def measure(kind: str, size: int, *, entities: bool = True) -> dict:
     import spacy
 
     import criteria_nlp
+    from criteria_nlp.process import settle_for_batch
     from criteria_nlp.timing import TimeBudgetExceeded, time_limit
 
     nlp = criteria_nlp.load(entities=entities)
     next(criteria_nlp.annotate_texts([("warm", "Age ≥ 18 years; ANC (absolute neutrophil count) ≥ 1.5")], nlp=nlp))
     loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    gc.freeze()  # as `annotate` does after loading: the collector no longer rescans the pipeline
+    settle_for_batch()  # as `annotate` does after loading: gc.freeze(), malloc keeps freed memory
     text = make_text(kind, size)
     start = time.perf_counter()
     document = next(criteria_nlp.annotate_texts([(kind, text)], nlp=nlp, time_budget=None))

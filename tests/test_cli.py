@@ -1,5 +1,6 @@
 """Smoke tests of `python -m criteria_nlp`, driven through typer's CliRunner."""
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,17 @@ def test_cli_screening_schema_is_current():
 
     shipped = Path(criteria_nlp.__file__).parent / "schema" / "screening.schema.json"
     assert json.loads(shipped.read_text(encoding="utf-8")) == Screening.model_json_schema()
+
+
+def test_settle_for_batch_freezes_and_tunes_glibc_malloc():
+    import gc
+    import platform
+
+    from criteria_nlp.process import settle_for_batch
+
+    try:
+        took = settle_for_batch()
+        assert gc.get_freeze_count() > 0
+        assert took == (sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc")
+    finally:
+        gc.unfreeze()
