@@ -52,7 +52,14 @@ before it, and time windows ("within 6 months prior to screening") end on it.
      the time from the earliest dated record of the condition the subject names (for a bare
      `disease`, the criterion's cohort: `For Systemic Sclerosis (SSc):`) to as_of.
    * Hypothetical constraints (`If receiving glucocorticoids, the dose must be <=40 mg/day`):
-     unknown, "conditional". Counts, other durations and anything else: unknown.
+     unknown, "conditional".
+   * A count of positive results whose subject names a class of tests (`positive for at
+     least one autoantibody`; `result_classes` in `resources/screening.json`): the distinct
+     tests of the class on or before as_of whose value reads positive (`Positive`,
+     `Detected`; a number at or above the test's positivity threshold, ANA from 1:80). Met
+     when there are enough; otherwise unknown (the record is not taken as complete). A
+     narrower class (`myositis-specific autoantibody`) is none of the table's. Other counts,
+     other durations and anything else: unknown.
 
 2. Criteria. Alternatives (`alternative_of`: `>2.5 mg/dL or 221 umol/L`) are one check:
    the verdict they agree on, unknown if they disagree. A negated constraint ("no platelet
@@ -164,6 +171,8 @@ _TOP_SEPARATOR = re.compile(r";|,\s")
 _WS = re.compile(r"\s+")
 _LEADING = re.compile(rf"^(?:(?:{phrase_alternation(_WORDS['leading_words'])}) )+", re.I)
 _ANNOTATION = re.compile(r"\{[^{}]*\}")
+_POSITIVE = re.compile(phrase_alternation(_WORDS["positive_words"]), re.I)
+_NEGATIVE = re.compile(phrase_alternation(_WORDS["negative_words"]), re.I)
 
 
 class _Model(BaseModel):
@@ -414,9 +423,32 @@ class _Run:
             return self._temporal_check(base, c)
         if c.kind == "duration" and _DISEASE_DURATION.fullmatch(_fact_key(base["subject"] or "")):
             return self._disease_duration_check(base, c)
+        if c.kind == "count" and _result_class(base["subject"]) is not None:
+            return self._positive_count_check(base, c)
         what = {"count": "a count of things", "duration": "how long something lasted"}
         return Check(**base, verdict=UNKNOWN,
                      reason=f"{c.kind} constraints are not checked ({what.get(c.kind, c.kind)})")
+
+    def _positive_count_check(self, base: dict, c: Constraint) -> Check:
+        """A count of positive results of a class of tests (`positive for at least one
+        autoantibody`): met when the record holds enough of them on or before as_of; else
+        unknown, the record not being taken as complete."""
+        tests = _result_class(base["subject"])
+        positive = [obs for obs in self.patient.observations
+                    if obs.date is not None and obs.date <= self.as_of
+                    and _of_class(obs, tests) and _reads_positive(obs, tests)]
+        count = len({obs.code or _fact_key(obs.name) for obs in positive})  # tests, not repeats
+        found = "; ".join(f"{obs.name or obs.code} {obs.value_text or _num(obs.value or 0)}"
+                          f"{' ' + obs.unit if obs.unit and obs.value is not None else ''} on "
+                          f"{obs.date.isoformat()}" for obs in positive)  # type: ignore[union-attr]
+        what = f"{count} positive {base['subject']} result{'s' if count != 1 else ''}"
+        if c.lower is not None and c.upper is None and c.admits(count):
+            latest = max(positive, key=lambda obs: obs.date)  # type: ignore[arg-type,return-value]
+            return Check(**base, verdict=MET, fact=_observation_fact(latest), value=count,
+                         reason=f"{what} ({found}) {_relation(True, c)}")
+        return Check(**base, verdict=UNKNOWN, value=count,
+                     reason=f"{what}{f' ({found})' if found else ''} on or before "
+                            f"{self.as_of.isoformat()}: the record is not taken as complete")
 
     def _age_check(self, base: dict, c: Constraint) -> Check:
         if c.criterion is not None and c.criterion in self._several_ages:
@@ -756,6 +788,33 @@ def _name_pattern(key: str) -> "re.Pattern[str]":
 def _fact_key_cached(text: str) -> str:
     key = _WS.sub(" ", text.casefold()).strip(" .,;:()")
     return _LEADING.sub("", key).strip()
+
+
+_RESULT_CLASSES: Dict[str, dict] = {_fact_key_cached(name): tests
+                                    for tests in _WORDS["result_classes"].values()
+                                    for name in tests["names"]}
+
+
+def _result_class(subject: Optional[str]) -> Optional[dict]:
+    """The class of tests a count's subject names (`autoantibody`), from `result_classes`."""
+    return _RESULT_CLASSES.get(_fact_key(subject))
+
+
+def _of_class(obs: "Observation", tests: dict) -> bool:
+    """Whether a result is one of the class's tests: by code, or a test's words in its name."""
+    return obs.code in tests["tests"] or obs.name is not None and any(
+        _name_pattern(_fact_key_cached(word)).search(obs.name.casefold()) for word in tests["tests"])
+
+
+def _reads_positive(obs: "Observation", tests: dict) -> bool:
+    """A text value that says positive (and nothing negative), or a value at or above the
+    test's positivity threshold in its unit."""
+    if obs.value is not None:
+        threshold = tests.get("positive_at_least", {}).get(obs.code)
+        return threshold is not None and (obs.unit or "") == threshold["unit"] and \
+            obs.value >= threshold["value"]
+    text = obs.value_text or ""
+    return bool(_POSITIVE.search(text)) and not _NEGATIVE.search(text)
 
 
 def _observation_fact(obs: "Observation") -> PatientFact:

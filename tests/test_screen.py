@@ -24,9 +24,6 @@ AS_OF = dt.date(2026, 12, 1)
 
 #: (patient, criterion excerpt) -> why the screener leaves unknown what the person decided.
 KNOWN_MISSES = {
-    ("cle-01", "Are positive for at least one autoantibody at Screening"):
-        "pipeline: 'at least one autoantibody' is a count constraint with no measurement; "
-        "the screener does not count positive results (ANA 1:320 is one)",
     ("multi-01", "Meet at least one of the following: positive antinuclear antibody"):
         "pipeline: the inline alternatives (positive ANA, anti-dsDNA, anti-Sm) give no "
         "constraint, so there is nothing to check",
@@ -237,6 +234,41 @@ def test_platelets_in_counting_units(rules, value, unit, converted, verdict):
     got = screen(doc, person(observations=[obs("platelets", value, unit, "LOINC:777-3")]), AS_OF)
     check = only_check(got)
     assert (check.verdict, check.value) == (verdict, converted)
+
+
+AUTOANTIBODY = "Inclusion Criteria:\n* Are positive for at least one autoantibody at Screening."
+
+
+@pytest.mark.parametrize("results, verdict, count", [
+    ([obs("ANA titer", 320, "{titer}", "LOINC:5048-4")], "met", 1),  # 1:320, positive from 1:80
+    ([obs("ANA titer", 40, "{titer}", "LOINC:5048-4")], "unknown", 0),  # 1:40: not positive
+    ([dict(obs("anti-dsDNA antibody", None, None), value_text="Positive")], "met", 1),
+    ([dict(obs("anti-Sm antibody", None, None), value_text="Negative")], "unknown", 0),
+    ([dict(obs("anti-dsDNA antibody", None, None), value_text="Positive", date="2026-12-05")], "unknown", 0),
+    ([obs("hemoglobin", 120, "g/L")], "unknown", 0),  # no test of the class
+])
+def test_a_count_of_positive_autoantibodies(rules, results, verdict, count):
+    doc = annotate(rules, AUTOANTIBODY)
+    check = only_check(screen(doc, person(observations=results), AS_OF))
+    assert (check.kind, check.verdict, check.value) == ("count", verdict, count)
+
+
+def test_two_results_of_one_test_count_once(rules):
+    doc = annotate(rules, "Inclusion Criteria:\n- At least 2 positive autoantibodies")
+    twice = [dict(obs("anti-dsDNA antibody", None, None, date=day), value_text="positive")
+             for day in ("2026-10-01", "2026-11-20")]
+    assert only_check(screen(doc, person(observations=twice), AS_OF)).verdict == "unknown"
+    two = twice + [dict(obs("anti-Ro/SSA", None, None, date="2026-11-25"), value_text="Detected")]
+    check = only_check(screen(doc, person(observations=two), AS_OF))
+    assert (check.verdict, check.value, check.fact.name) == ("met", 2, "anti-Ro/SSA")
+
+
+def test_a_count_of_a_narrower_class_is_not_checked(rules):
+    """`myositis-specific autoantibody` is no class of the table: an ANA does not count."""
+    doc = annotate(rules, "Inclusion Criteria:\n- Have at least one positive myositis-specific "
+                          "autoantibody at or prior to screening")
+    got = screen(doc, person(observations=[obs("ANA titer", 320, "{titer}", "LOINC:5048-4")]), AS_OF)
+    assert got.criteria[0].checks[0].verdict == "unknown"
 
 
 def test_a_multiple_of_uln_is_unknown(rules):
