@@ -546,10 +546,10 @@ class _Run:
                                 f"no reference range ({c.relative_to}) to compare")
         multiple = _round(obs.value / limit)
         ok = c.admits(multiple)
+        given = f"{_num(limit)} {obs.unit}" if obs.unit else _num(limit)
         return Check(**base, verdict=MET if ok else NOT_MET, fact=fact, value=multiple,
                      unit=f"x {c.relative_to}",
-                     reason=f"{shown} = {_num(multiple)} x {c.relative_to} ({_num(limit)} "
-                            f"{obs.unit or ''}".rstrip() + f") {_relation(ok, c)}")
+                     reason=f"{shown} = {_num(multiple)} x {c.relative_to} ({given}) {_relation(ok, c)}")
 
     def _temporal_check(self, base: dict, c: Constraint) -> Check:
         if c.direction == "after":

@@ -244,6 +244,7 @@ AUTOANTIBODY = "Inclusion Criteria:\n* Are positive for at least one autoantibod
     ([obs("ANA titer", 40, "{titer}", "LOINC:5048-4")], "unknown", 0),  # 1:40: not positive
     ([dict(obs("anti-dsDNA antibody", None, None), value_text="Positive")], "met", 1),
     ([dict(obs("anti-Sm antibody", None, None), value_text="Negative")], "unknown", 0),
+    ([dict(obs("anti-Sm antibody", None, None), value_text="Not positive")], "unknown", 0),
     ([dict(obs("anti-dsDNA antibody", None, None), value_text="Positive", date="2026-12-05")], "unknown", 0),
     ([obs("hemoglobin", 120, "g/L")], "unknown", 0),  # no test of the class
 ])

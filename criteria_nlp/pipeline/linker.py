@@ -130,8 +130,7 @@ def _coordinated(text: str, entities: _Spans, i: int, step: int,
 
 def _open_bracket(text: str, lo: int, pos: int) -> Optional[int]:
     """Where the bracket that is still open at `pos` starts, or None."""
-    last = max(text.rfind("(", lo, pos), text.rfind("[", lo, pos))
-    if last < 0:
+    if text.rfind("(", lo, pos) < 0 and text.rfind("[", lo, pos) < 0:
         return None  # no bracket opens in the stretch
     depth = 0
     for i in range(pos - 1, lo - 1, -1):
