@@ -438,9 +438,8 @@ class _Run:
                     if obs.date is not None and obs.date <= self.as_of
                     and _of_class(obs, tests) and _reads_positive(obs, tests)]
         count = len({obs.code or _fact_key(obs.name) for obs in positive})  # tests, not repeats
-        found = "; ".join(f"{obs.name or obs.code} {obs.value_text or _num(obs.value or 0)}"
-                          f"{' ' + obs.unit if obs.unit and obs.value is not None else ''} on "
-                          f"{obs.date.isoformat()}" for obs in positive)  # type: ignore[union-attr]
+        found = "; ".join(f"{obs.name or obs.code} {_result_text(obs)} on {obs.date.isoformat()}"
+                          for obs in positive)  # type: ignore[union-attr]
         what = f"{count} positive {base['subject']} result{'s' if count != 1 else ''}"
         if c.lower is not None and c.upper is None and c.admits(count):
             latest = max(positive, key=lambda obs: obs.date)  # type: ignore[arg-type,return-value]
@@ -522,7 +521,7 @@ class _Run:
             return Check(**base, verdict=UNKNOWN, fact=fact,
                          reason=f"{label}{when} has no numeric value "
                                 f"({obs.value_text!r})")
-        shown = f"{_num(obs.value)} {obs.unit or ''}".strip()
+        shown = _result_text(obs)
         if c.relative_to is not None:
             return self._multiple_check(base, c, obs, fact, f"{label} {shown}{when}")
         value, unit, problem = _to_constraint_unit(obs.value, obs.unit, c, concept)
@@ -802,8 +801,8 @@ def _result_class(subject: Optional[str]) -> Optional[dict]:
 
 def _of_class(obs: "Observation", tests: dict) -> bool:
     """Whether a result is one of the class's tests: by code, or a test's words in its name."""
-    return obs.code in tests["tests"] or obs.name is not None and any(
-        _name_pattern(_fact_key_cached(word)).search(obs.name.casefold()) for word in tests["tests"])
+    return obs.code in tests["codes"] or obs.name is not None and any(
+        _name_pattern(_fact_key_cached(word)).search(obs.name.casefold()) for word in tests["words"])
 
 
 def _reads_positive(obs: "Observation", tests: dict) -> bool:
@@ -815,6 +814,13 @@ def _reads_positive(obs: "Observation", tests: dict) -> bool:
             obs.value >= threshold["value"]
     text = obs.value_text or ""
     return bool(_POSITIVE.search(text)) and not _NEGATIVE.search(text)
+
+
+def _result_text(obs: "Observation") -> str:
+    """A result as shown in a reason: `95 g/L`, `320 {titer}`, `Positive`."""
+    if obs.value is None:
+        return obs.value_text or ""
+    return f"{_num(obs.value)} {obs.unit or ''}".strip()
 
 
 def _observation_fact(obs: "Observation") -> PatientFact:

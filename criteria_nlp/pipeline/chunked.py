@@ -85,8 +85,8 @@ def _pieces(text: str, starts: List[int], lengths: List[int], max_tokens: int) -
     while start < total:
         end = min(start + max_tokens, total)
         if end < total:  # the last line end in a token after the range's first
-            newline = text.rfind("\n", starts[start + 1] if start + 1 < end else starts[end - 1] + lengths[end - 1],
-                                 starts[end - 1] + lengths[end - 1])
+            hi = starts[end - 1] + lengths[end - 1]
+            newline = text.rfind("\n", starts[start + 1] if start + 1 < end else hi, hi)
             if newline >= 0:
                 end = bisect_right(starts, newline, start + 1, end)  # the token holding it, plus one
         yield start, end
