@@ -27,10 +27,6 @@ from typing import Dict, List, Optional, Set, Tuple
 import numpy
 import srsly
 from loguru import logger
-from medspacy.context import ConTextRule
-from medspacy.context.context import DEFAULT_ATTRIBUTES
-from medspacy.context.context_graph import ConTextGraph
-from medspacy.context.context_modifier import ConTextModifier
 from spacy.attrs import IDX, SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
@@ -41,6 +37,7 @@ from ..doctext import doc_text
 from ..extensions import CRITERIA_KEY, QUANTITIES_KEY
 from ..lexicon import read_resource
 from ..records import ContextMarks
+from ._medspacy import DEFAULT_ATTRIBUTES, ConTextGraph, ConTextModifier, ConTextRule
 from ._serialize import RuleDataMixin
 from .quantities import criterion_bounds
 
