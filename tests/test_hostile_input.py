@@ -166,6 +166,20 @@ def test_hostile_long_document_runs_alone_with_recognizer_in_pieces(nlp):
         assert text[span.start:span.end] == span.text
 
 
+def test_hostile_time_budget_stops_a_long_document_in_its_recognizer(nlp):
+    """The recognizer of a long document runs pieces in a helper thread: a stop for the time
+    budget leaves no thread behind and the next document comes out whole."""
+    import threading
+
+    text = "Platelets ≥ 100 x 10^9/L and no history of stroke or myocardial infarction\n" * 800
+    threads = threading.active_count()
+    documents = list(criteria_nlp.annotate_texts([("long", text), ("next", "Age ≥ 18 years")],
+                                                 nlp=nlp, time_budget=0.3))
+    assert documents[0].errors == ["[E008] stopped after the time budget of 0.3 s"]
+    assert documents[1].constraints[0].lower.value == 18 and not documents[1].errors
+    assert threading.active_count() == threads
+
+
 def test_hostile_context_cue_limit_is_reported(rules):
     text = "Age ≥ 18 years\n" + "no " * 100 + "platelets < 100"
     document = criteria_nlp.annotate(text, nlp=rules)

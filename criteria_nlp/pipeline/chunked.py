@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from typing import Iterator, List, Tuple
 
@@ -54,26 +55,44 @@ def run_chunked(nlp: Language, text: str, *, max_tokens: int = 500) -> Doc:
 
 
 def _recognize(nlp: Language, doc: Doc, max_tokens: int, group: int = 2) -> None:
-    """Set `doc.ents` from the recognizer run on pieces, `group` pieces per batch: the CNN's
-    arrays grow with the batch (two pieces: as fast as eight, 60 MB less at the peak of a
-    1,000,000-character document)."""
+    """Set `doc.ents` from the recognizer run on pieces, `group` pieces per batch (the CNN's
+    arrays grow with the batch: two pieces are as fast as eight, and 60 MB less at the peak
+    of a 1,000,000-character document). Batches run two at a time, one in a helper thread:
+    the CNN's matrix products release the GIL, so a second core takes part."""
     pipes = [nlp.get_pipe(name) for name in RECOGNIZER_PIPES if name in nlp.pipe_names]
     text = doc_text(doc)  # Span.text would build the whole Doc's text each time
     # token offsets as lists: the pieces are cut and copied without a Token object per token
     starts, lengths, spaces = (column.tolist() for column in doc.to_array([IDX, LENGTH, SPACY]).T)
-    pieces = iter(_pieces(text, starts, lengths, max_tokens))
-    ents: List[Span] = []
-    for batch in iter(lambda: list(islice(pieces, group)), []):  # a few pieces at a time
-        # a piece of 500 tokens without a letter (a rule of dashes, a run of numbers and
-        # symbols) names nothing: the recognizer skips it; the rules still read its numbers
-        batch = [(start, end) for start, end in batch
-                 if _LETTER.search(text, starts[start], starts[end - 1] + lengths[end - 1])]
-        subdocs = [Doc(doc.vocab, words=[text[i:i + n] for i, n in zip(starts[start:end], lengths[start:end])],
-                       spaces=[bool(space) for space in spaces[start:end]]) for start, end in batch]
+
+    def copies(batch: List[Tuple[int, int]]) -> List[Doc]:  # made here: the Vocab is not thread-safe
+        return [Doc(doc.vocab, words=[text[i:i + n] for i, n in zip(starts[start:end], lengths[start:end])],
+                    spaces=[bool(space) for space in spaces[start:end]]) for start, end in batch]
+
+    def recognize(subdocs: List[Doc]) -> List[Doc]:
         for pipe in pipes:
             subdocs = list(pipe.pipe(subdocs, batch_size=group))
+        return subdocs
+
+    def named(start: int, end: int) -> bool:
+        # a piece of 500 tokens without a letter (a rule of dashes, a run of numbers and
+        # symbols) names nothing: the recognizer skips it; the rules still read its numbers
+        return _LETTER.search(text, starts[start], starts[end - 1] + lengths[end - 1]) is not None
+
+    pieces = (piece for piece in _pieces(text, starts, lengths, max_tokens) if named(*piece))
+    ents: List[Span] = []
+
+    def keep(batch: List[Tuple[int, int]], subdocs: List[Doc]) -> None:
         for (start, _), sub in zip(batch, subdocs):
             ents.extend(Span(doc, start + e.start, start + e.end, label=e.label) for e in sub.ents)
+
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        batches = iter(lambda: list(islice(pieces, group)), [])
+        for first in batches:  # two batches at a time: the helper's, then this thread's
+            helping = helper.submit(recognize, copies(first))
+            second = next(batches, [])
+            own = recognize(copies(second))
+            keep(first, helping.result())
+            keep(second, own)
     doc.set_ents(ents, default="outside")
 
 
