@@ -51,7 +51,7 @@ _BOMS = (
     (b"\xfe\xff", "utf-16-be"),
 )
 _SNIFF = 8192
-_CONTROL = set(range(0, 32)) - {9, 10, 11, 12, 13, 27}
+_CONTROL = bytes(sorted(set(range(0, 32)) - {9, 10, 11, 12, 13, 27}))  # control bytes no text holds
 _STUDIES_RE = re.compile(rb'"studies"\s*:')
 
 
@@ -213,7 +213,7 @@ def _binary_reason(data: bytes) -> Optional[str]:
     sample = data[:_SNIFF]
     if sample.count(0) * 100 >= len(sample):  # 1% NUL bytes: no text file has that
         return "binary content"
-    controls = sum(1 for byte in sample if byte in _CONTROL)
+    controls = len(sample) - len(sample.translate(None, _CONTROL))  # counted in C
     if controls * 10 > len(sample):
         return "binary content"
     return None
