@@ -9,13 +9,16 @@ serialize.
 
     >>> text = doc_text(doc)                 # the same str on every call for this Doc
     >>> normalized = normalization(doc)      # the tokenizer's Normalized, or None
+    >>> CharSpans(doc).expand(0, 4, "Value")  # doc.char_span(0, 4, "Value", alignment_mode="expand")
 """
 from __future__ import annotations
 
-from typing import Optional
+from bisect import bisect_right
+from typing import List, Optional, Union
 from weakref import WeakKeyDictionary
 
-from spacy.tokens import Doc
+from spacy.attrs import IDX, LENGTH, SPACY
+from spacy.tokens import Doc, Span
 
 from .normalize import Normalized
 
@@ -42,3 +45,36 @@ def normalization(doc: Doc) -> Optional[Normalized]:
     """The normalization the tokenizer made this Doc from, if it changed the text; None when
     it changed nothing or the Doc was made some other way (a copy, `Doc.from_bytes`)."""
     return _NORMALIZED.get(doc)
+
+
+class CharSpans:
+    """Spans of a Doc from character offsets, as `doc.char_span(start, end, label,
+    alignment_mode="expand")` makes them, the token offsets read once: `char_span` makes
+    Token objects on every call, which costs more than the span when a component makes
+    thousands. Read the offsets anew after the Doc is retokenized."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self._starts: Optional[List[int]] = None  # read on the first span
+
+    def expand(self, start_char: int, end_char: int, label: Union[int, str] = 0) -> Optional[Span]:
+        """The tokens at least partly inside [start_char, end_char), or None where either
+        end is outside the Doc's tokens."""
+        if self._starts is None:
+            starts, lengths, spaces = (column.tolist() for column in
+                                       self.doc.to_array([IDX, LENGTH, SPACY]).reshape(-1, 3).T)
+            self._starts = starts
+            self._ends = [s + n for s, n in zip(starts, lengths)]
+            self._limits = [e + space for e, space in zip(self._ends, spaces)]  # with the space after
+        start = self._token(start_char)
+        end = self._token(end_char - 1)
+        if start < 0 or end < 0:
+            return None
+        if start_char == self._ends[start]:  # in the space after a token: from the next one
+            start += 1
+        return Span(self.doc, start, end + 1, label=label)
+
+    def _token(self, char: int) -> int:
+        """The token whose text or following space holds `char`; -1 for none."""
+        i = bisect_right(self._starts, char) - 1
+        return i if i >= 0 and char < self._limits[i] else -1

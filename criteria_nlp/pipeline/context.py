@@ -33,7 +33,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from .. import extensions
-from ..doctext import doc_text
+from ..doctext import CharSpans, doc_text
 from ..extensions import CRITERIA_KEY, QUANTITIES_KEY
 from ..lexicon import read_resource
 from ..records import ContextMarks
@@ -264,12 +264,13 @@ def _targets(doc: Doc, thresholds: List[Span], entities: List[Span]) -> Tuple[Li
     the owner of each, ("record" | "entity", index), a threshold owning its subject."""
     targets: List[Span] = []
     owners: List[Tuple[str, int]] = []
+    char_spans = CharSpans(doc)
     for i, qspan in enumerate(thresholds):
         targets.append(qspan)
         owners.append(("record", i))
         link = qspan._.criteria_link
         if link is not None and link.subject is not None:
-            subject = doc.char_span(link.subject.start, link.subject.end, alignment_mode="expand")
+            subject = char_spans.expand(link.subject.start, link.subject.end)
             if subject is not None:
                 targets.append(subject)
                 owners.append(("record", i))

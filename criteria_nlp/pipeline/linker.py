@@ -23,7 +23,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
 
-from ..doctext import doc_text
+from ..doctext import CharSpans, doc_text
 from ..extensions import CRITERIA_KEY, QUANTITIES_KEY, SUBJECTS_KEY
 from ..lexicon import read_resource
 from ..records import QuantityRecord, SpanLabel, SubjectLink
@@ -186,6 +186,7 @@ class SubjectLinker(RuleDataMixin):
         entities = _Spans([self._trimmed(text, e.start_char, e.end_char, e.label_) for e in ents
                            if e.label_ in SUBJECT_LABELS])
         spans: List[Span] = []
+        char_spans = CharSpans(doc)
         for i, rec in enumerate(records):
             lo, hi = bounds[rec["criterion"]] if rec["criterion"] < len(bounds) else (0, len(text))
             left = _after_previous(records, i, lo)
@@ -209,8 +210,7 @@ class SubjectLinker(RuleDataMixin):
                 component=self.finder.component(text[subject["start"]:subject["end"]]) if subject else None,
                 rule=f"subject: {how}" if subject is not None else "subject: none found")
             if subject is not None:
-                span = doc.char_span(subject["start"], subject["end"], label=subject["label"],
-                                     alignment_mode="expand")
+                span = char_spans.expand(subject["start"], subject["end"], subject["label"])
                 if span is not None:
                     spans.append(span)
         values = doc._.criteria_values or []
@@ -241,8 +241,7 @@ class SubjectLinker(RuleDataMixin):
             entity_subjects.append(ent._.criteria_subject)
         for subject in [v["subject"] for v in values] + entity_subjects:
             if subject is not None:
-                span = doc.char_span(subject["start"], subject["end"], label=subject["label"],
-                                     alignment_mode="expand")
+                span = char_spans.expand(subject["start"], subject["end"], subject["label"])
                 if span is not None:
                     spans.append(span)
         doc.spans[self.spans_key] = SpanGroup(doc, name=self.spans_key, spans=spans)

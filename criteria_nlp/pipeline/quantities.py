@@ -16,7 +16,7 @@ import srsly
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
 
-from ..doctext import doc_text
+from ..doctext import CharSpans, doc_text
 from ..extensions import CRITERIA_KEY, QUANTITIES_KEY, VALUES_KEY
 from ..lexicon import Lexicon, read_resource
 from ..quantities import QuantityParser, find_qualitative_values
@@ -124,7 +124,8 @@ class QuantityFinder(RuleDataMixin):
                                                  offset=start, lexicon=self.parser.lex):
                 value["criterion"] = index
                 values.append(value)
-        spans = [doc.char_span(v["start"], v["end"], label="Value", alignment_mode="expand") for v in values]
+        char_spans = CharSpans(doc)
+        spans = [char_spans.expand(v["start"], v["end"], "Value") for v in values]
         doc.spans[VALUES_KEY] = SpanGroup(doc, name=VALUES_KEY, spans=[s for s in spans if s is not None])
         doc._.criteria_values = [v for v, s in zip(values, spans) if s is not None]
         return doc
@@ -155,9 +156,9 @@ class QuantityFinder(RuleDataMixin):
         RETURNS (List[dict]): the records that got a span."""
         spans: List[Span] = []
         kept: List[dict] = []
+        char_spans = CharSpans(doc)
         for record in records:
-            span = doc.char_span(record["start"], record["end"], label=record["kind"],
-                                 alignment_mode="expand")
+            span = char_spans.expand(record["start"], record["end"], record["kind"])
             if span is None:
                 continue
             span._.criteria_quantity = QuantityRecord.from_dict(record)

@@ -68,7 +68,7 @@ from spacy.language import Language
 from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
 
-from ..doctext import doc_text
+from ..doctext import CharSpans, doc_text
 from ..errors import RuleFileError
 from ..extensions import CRITERIA_KEY
 from ..logic import CriterionLogic
@@ -675,8 +675,9 @@ class CriteriaSegmenter(Pipe):
         """
         spans: List[Span] = []
         sections: List[Optional[str]] = []
+        char_spans = CharSpans(doc)
         for item in items:
-            span = doc.char_span(item.start, item.end, alignment_mode="expand")
+            span = char_spans.expand(item.start, item.end)
             if span is None:
                 continue
             ext = span._  # a new accessor on every `span._`: one per span
