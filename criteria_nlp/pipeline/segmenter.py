@@ -681,8 +681,10 @@ class CriteriaSegmenter(Pipe):
             if span is None:
                 continue
             ext = span._  # a new accessor on every `span._`: one per span
-            ext.criterion_section = item.section
-            ext.criterion_cohort = item.cohort
+            if item.section is not None:  # None is every extension's default: not written
+                ext.criterion_section = item.section
+            if item.cohort is not None:
+                ext.criterion_cohort = item.cohort
             spans.append(span)
             sections.append(item.section)
         if not self.overwrite and self.spans_key in doc.spans:
@@ -690,6 +692,8 @@ class CriteriaSegmenter(Pipe):
             sections = [s._.criterion_section for s in spans]
         logic = self.logic(doc_text(doc), [(s.start_char, s.end_char, section) for s, section in zip(spans, sections)])
         for span, found in zip(spans, logic):
+            if found.require is None and found.phrase is None and found.parent is None:
+                continue  # most criteria: no list of alternatives, in none
             ext = span._
             ext.criterion_require = found.require
             ext.criterion_logic_phrase = found.phrase
