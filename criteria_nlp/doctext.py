@@ -61,20 +61,17 @@ class CharSpans:
         """The tokens at least partly inside [start_char, end_char), or None where either
         end is outside the Doc's tokens."""
         if self._starts is None:
-            starts, lengths, spaces = (column.tolist() for column in
-                                       self.doc.to_array([IDX, LENGTH, SPACY]).reshape(-1, 3).T)
-            self._starts = starts
-            self._ends = [s + n for s, n in zip(starts, lengths)]
-            self._limits = [e + space for e, space in zip(self._ends, spaces)]  # with the space after
+            columns = self.doc.to_array([IDX, LENGTH, SPACY]).reshape(-1, 3).T
+            self._starts, self._lengths, self._spaces = (column.tolist() for column in columns)
         start = self._token(start_char)
         end = self._token(end_char - 1)
         if start < 0 or end < 0:
             return None
-        if start_char == self._ends[start]:  # in the space after a token: from the next one
+        if start_char == self._starts[start] + self._lengths[start]:  # in the space after a token
             start += 1
         return Span(self.doc, start, end + 1, label=label)
 
     def _token(self, char: int) -> int:
         """The token whose text or following space holds `char`; -1 for none."""
         i = bisect_right(self._starts, char) - 1
-        return i if i >= 0 and char < self._limits[i] else -1
+        return i if i >= 0 and char < self._starts[i] + self._lengths[i] + self._spaces[i] else -1
