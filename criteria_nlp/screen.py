@@ -87,7 +87,14 @@ before it, and time windows ("within 6 months prior to screening") end on it.
      else unknown; the items under it count only through it. With no items under it (the
      alternatives are inline), it is met when N of its text's items (split as above) are
      met and no check is unknown, else unknown: the alternatives without a constraint are
-     not checked, so it is never not met.
+     not checked, so it is never not met. When such a criterion holds no constraint at
+     all, its checks are the positive results it names (`at least one of the following:
+     positive antinuclear antibody (ANA) and/or anti-dsDNA antibody`): a recognised Value
+     that reads positive, not negated or conditional, whose subject names a test of a
+     `result_classes` class; the check is met when the patient's latest result of that
+     very test on or before as_of reads positive (a result named with the same word of the
+     class, or coded with a code whose `code_words` the subject holds), else unknown. It
+     is met with N such checks met, else unknown.
 
 3. Overall. The criteria of a cohort (`For Systemic Sclerosis (SSc):`) hold for that
    cohort's patients only, and the patient needs to fit one cohort. A part (the criteria of
@@ -200,8 +207,10 @@ class Check(_Model):
     """One constraint against the patient: whether the patient's value lies in its interval."""
 
     constraint: Optional[int] = Field(
-        description="Index into Document.constraints; null for the structured age and sex.")
-    kind: str = Field(description="The constraint's kind (`numeric`, `age`, ...), or `sex`.")
+        description="Index into Document.constraints; null for the structured age and sex, "
+        "and for a positive result named without a threshold.")
+    kind: str = Field(description="The constraint's kind (`numeric`, `age`, ...), `sex`, or "
+                      "`qualitative` for a positive result named without a threshold.")
     text: Optional[str] = Field(default=None, description="The constraint's text (`<85 g/L`).")
     subject: Optional[str] = Field(default=None, description="The constraint's subject text.")
     verdict: Verdict = Field(
@@ -310,14 +319,18 @@ def screen(document: Document, patient: Any, as_of: Optional[dt.date] = None) ->
     for i in range(len(criteria) - 1, -1, -1):
         crit = criteria[i]
         own = plan.own.get(i, [])
+        own_checks = [checks[j] for j in own]
         if crit.require is not None and plan.children.get(i):
             kids = [verdicts[j] for j in plan.children[i]]
             verdict, reason = _require_from_items(crit, kids)  # type: ignore[arg-type]
+        elif crit.require is not None and not own:  # `at least one of: positive ANA, ...`
+            own_checks = run.result_checks(crit)
+            verdict, reason = _require_results(crit, own_checks)
         else:
             verdict, reason = _combine(crit, plan.shapes.get(i), checks)
         verdicts[i] = CriterionVerdict(
             index=i, section=crit.section, cohort=crit.cohort, parent=crit.parent,
-            text=crit.text, verdict=verdict, checks=[checks[j] for j in own], reason=reason,
+            text=crit.text, verdict=verdict, checks=own_checks, reason=reason,
             counts=i not in plan.listed)
     structured = run.structured_fields()
     incomplete = None
@@ -448,6 +461,41 @@ class _Run:
         return Check(**base, verdict=UNKNOWN, value=count,
                      reason=f"{what}{f' ({found})' if found else ''} on or before "
                             f"{self.as_of.isoformat()}: the record is not taken as complete")
+
+    def result_checks(self, crit: Criterion) -> List[Check]:
+        """A check for each positive result a criterion names without a threshold: a
+        recognised Value that reads positive (`positive antinuclear antibody (ANA)`), not
+        negated or conditional, whose subject names a test of a result class."""
+        checks = []
+        for entity in self.document.entities:
+            if entity.start < crit.start or entity.end > crit.end or entity.label != "Value" \
+                    or entity.subject is None or entity.negated or entity.hypothetical:
+                continue
+            if _POSITIVE.search(entity.text) and not _NEGATIVE.search(entity.text):
+                checks.append(self._result_check(entity.text, entity.subject.text))
+        return checks
+
+    def _result_check(self, text: str, subject: str) -> Check:
+        """Whether the patient's latest result of the test `subject` names reads positive:
+        met when it does; otherwise unknown (a result that does not read positive is left to
+        a person, as is a test the record holds no result of)."""
+        base = dict(constraint=None, kind="qualitative", text=text, subject=subject)
+        tests = _test_class(subject)
+        if tests is None:
+            return Check(**base, verdict=UNKNOWN,
+                         reason=f"'{subject}' names no test of the result classes")
+        results = [obs for obs in self.patient.observations
+                   if obs.date is not None and obs.date <= self.as_of and _of_test(obs, tests, subject)]
+        if not results:
+            return Check(**base, verdict=UNKNOWN,
+                         reason=f"no {subject} result on or before {self.as_of.isoformat()}")
+        latest = max(results, key=lambda obs: obs.date)  # type: ignore[arg-type,return-value]
+        seen = f"{latest.name or latest.code} {_result_text(latest)} on {latest.date.isoformat()}"  # type: ignore[union-attr]
+        if _reads_positive(latest, tests):
+            return Check(**base, verdict=MET, fact=_observation_fact(latest),
+                         reason=f"{seen}: positive")
+        return Check(**base, verdict=UNKNOWN, fact=_observation_fact(latest),
+                     reason=f"{seen} does not read positive")
 
     def _age_check(self, base: dict, c: Constraint) -> Check:
         if c.criterion is not None and c.criterion in self._several_ages:
@@ -799,6 +847,29 @@ def _result_class(subject: Optional[str]) -> Optional[dict]:
     return _RESULT_CLASSES.get(_fact_key(subject))
 
 
+def _test_class(subject: str) -> Optional[dict]:
+    """The result class one of whose tests a subject names (`antinuclear antibody (ANA)`:
+    a word of the class's `words` in it)."""
+    key = subject.casefold()
+    return next((tests for tests in _WORDS["result_classes"].values()
+                 if any(_name_pattern(_fact_key_cached(word)).search(key) for word in tests["words"])),
+                None)
+
+
+def _of_test(obs: "Observation", tests: dict, subject: str) -> bool:
+    """Whether a result is of the very test `subject` names: coded with a code whose
+    `code_words` the subject holds, or named with a word of the class that both hold."""
+    key = subject.casefold()
+
+    def held(word: str, text: str) -> bool:
+        return _name_pattern(_fact_key_cached(word)).search(text) is not None
+
+    if obs.code is not None and any(held(w, key) for w in tests.get("code_words", {}).get(obs.code, [])):
+        return True
+    name = obs.name.casefold() if obs.name else ""
+    return any(held(word, key) and held(word, name) for word in tests["words"])
+
+
 def _of_class(obs: "Observation", tests: dict) -> bool:
     """Whether a result is one of the class's tests: by code, or a test's words in its name."""
     return obs.code in tests["codes"] or obs.name is not None and any(
@@ -1064,6 +1135,21 @@ def _require_from_items(crit: Criterion, kids: List[CriterionVerdict]) -> Tuple[
     if met >= low and (high is None or met + open_ <= high):
         return MET, counts
     return UNKNOWN, counts
+
+
+def _require_results(crit: Criterion, checks: List[Check]) -> Tuple[str, str]:
+    """`Meet at least one of the following: positive ANA and/or anti-dsDNA ...`, no
+    constraint in it: met when enough of the positive results it names are met; never not
+    met (a result not named by a recognised Value, or not in the record, is not checked)."""
+    if not checks:
+        return UNKNOWN, "no checkable constraint"
+    low, high = _needed(crit)
+    met = [c.reason for c in checks if c.verdict == MET]
+    if len(met) >= low and high is None:
+        return MET, f"{len(met)} of the named results positive (needs {low}): {'; '.join(met)}"
+    return UNKNOWN, (f"{len(met)} of the named results positive (needs {low}): "
+                     f"{'; '.join(c.reason for c in checks)}; the alternatives without a "
+                     f"result are not checked")
 
 
 def _require_inline(crit: Criterion, shape: _Shape, judged: List[Tuple[str, str]]

@@ -24,9 +24,6 @@ AS_OF = dt.date(2026, 12, 1)
 
 #: (patient, criterion excerpt) -> why the screener leaves unknown what the person decided.
 KNOWN_MISSES = {
-    ("multi-01", "Meet at least one of the following: positive antinuclear antibody"):
-        "pipeline: the inline alternatives (positive ANA, anti-dsDNA, anti-Sm) give no "
-        "constraint, so there is nothing to check",
     ("multi-01", "Abnormal laboratory findings at screening"):
         "screener: `AST/ALT >2x ULN` needs the patient's reference range, which the record "
         "does not carry (the person used that no laboratory's ALT ULN is below 15 U/L); "
@@ -270,6 +267,41 @@ def test_a_count_of_a_narrower_class_is_not_checked(rules):
                           "autoantibody at or prior to screening")
     got = screen(doc, person(observations=[obs("ANA titer", 320, "{titer}", "LOINC:5048-4")]), AS_OF)
     assert got.criteria[0].checks[0].verdict == "unknown"
+
+
+INLINE_RESULTS = ("Inclusion Criteria:\n- Meet at least one of the following: positive antinuclear "
+                  "antibody (ANA) and/or anti-dsDNA antibody and/or anti-Sm antibody at screening;")
+
+
+@pytest.mark.parametrize("results, verdict", [
+    ([obs("Nuclear Ab [Titer] in Serum", 640, "{titer}", "LOINC:5048-4")], "met"),  # coded ANA, 1:640
+    ([obs("Nuclear Ab [Titer] in Serum", 40, "{titer}", "LOINC:5048-4")], "unknown"),  # 1:40
+    ([dict(obs("ANA screen", None, None), value_text="Positive")], "met"),  # named with `ANA`
+    ([dict(obs("ANA screen", None, None), value_text="Negative")], "unknown"),  # never not met
+    ([dict(obs("ANA screen", None, None, date="2026-12-05"), value_text="Positive")], "unknown"),  # after as_of
+    ([dict(obs("anti-Sm antibody", None, None), value_text="Positive")], "unknown"),  # not the named test
+    ([obs("hemoglobin", 120, "g/L")], "unknown"),
+])
+def test_a_positive_result_named_without_a_threshold(rules, results, verdict):
+    """`at least one of: positive ANA and/or ...`: the recognised Value `positive` and its
+    subject make a check of the very test named (the subject here is the ANA alone: the
+    other alternatives are not checked, so the criterion is never not met)."""
+    doc = annotate(rules, INLINE_RESULTS)
+    got = screen(doc, person(observations=results), AS_OF)
+    (criterion,) = got.criteria
+    (check,) = criterion.checks
+    assert (check.kind, check.constraint, check.subject) == ("qualitative", None, "antinuclear antibody (ANA)")
+    assert (check.verdict, criterion.verdict) == (verdict, verdict)
+    if verdict == "met":
+        assert criterion.reason.startswith("1 of the named results positive (needs 1)")
+
+
+def test_a_positive_result_takes_the_latest(rules):
+    doc = annotate(rules, INLINE_RESULTS)
+    results = [dict(obs("ANA screen", None, None, date="2026-06-01"), value_text="Positive"),
+               dict(obs("ANA screen", None, None, date="2026-11-20"), value_text="Negative")]
+    check = screen(doc, person(observations=results), AS_OF).criteria[0].checks[0]
+    assert check.verdict == "unknown" and check.fact.value_text == "Negative"
 
 
 def test_a_multiple_of_uln_is_unknown(rules):
