@@ -265,6 +265,8 @@ def _flatness(nlp, items: List[Tuple[str, str]], multiples: Sequence[int], batch
     result: Dict[str, Any] = {
         "passes": passes,
         "rss_max_growth_mb": growth,
+        "rss_max_growth_percent": None if growth is None or not first["rss_max_mb"]
+        else round(100 * growth / first["rss_max_mb"], 1),
         "flat": None if growth is None else growth <= FLAT_TOLERANCE_MB,
         "tolerance_mb": FLAT_TOLERANCE_MB,
     }
@@ -534,7 +536,8 @@ def format_report(result: Dict[str, Any]) -> str:
                          f"{p['rss_start_mb']} -> max {p['rss_max_mb']} -> end {p['rss_end_mb']}{heap}")
         verdict = {True: "flat", False: "GROWS", None: "unknown (no /proc)"}[flat["flat"]]
         lines.append(f"    RSS max growth from x{flat['passes'][0]['times']} to "
-                     f"x{flat['passes'][-1]['times']}: {flat['rss_max_growth_mb']} MB -> {verdict} "
+                     f"x{flat['passes'][-1]['times']}: {flat['rss_max_growth_mb']} MB "
+                     f"({flat.get('rss_max_growth_percent')} %) -> {verdict} "
                      f"(tolerance {flat['tolerance_mb']:.0f} MB)")
     lines += ["", f"extrapolated, {EXTRAPOLATE_DOCS:,} studies at this corpus' mean length, this machine:"]
     for row in result["extrapolation"]:
@@ -544,6 +547,17 @@ def format_report(result: Dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------- command line
+
+
+def parse_times(value: str) -> Tuple[int, ...]:
+    """`1,16` -> (1, 16): the corpus repeats of the memory check, each at least 1."""
+    try:
+        times = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        raise ValueError(f"--memory-times: expected numbers joined by commas, got {value!r}") from None
+    if min(times) < 1:
+        raise ValueError(f"--memory-times: repeats must be at least 1, got {value!r}")
+    return times
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -558,6 +572,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--batch-size", type=int, default=64, help="documents per batch (default 64)")
     parser.add_argument("--no-stages", action="store_true", help="skip timing each step alone")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory flatness check")
+    parser.add_argument("--memory-times", type=parse_times, default=(1, 3),
+                        help="corpus repeats streamed in the memory check, e.g. 1,16 (default 1,3)")
     parser.add_argument("--tracemalloc", action="store_true",
                         help="follow the Python heap in the memory check (slower)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
@@ -570,7 +586,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         result = run_benchmark(
             args.path, repeat=args.repeat, n_process=args.n_process, limit=args.limit,
             batch_size=args.batch_size, stages=not args.no_stages,
-            flatness=() if args.no_memory else (1, 3), trace_memory=args.tracemalloc,
+            flatness=() if args.no_memory else args.memory_times, trace_memory=args.tracemalloc,
             progress=lambda msg: print(f"[benchmark] {msg}", file=sys.stderr, flush=True))
     except (FileNotFoundError, ValueError) as err:
         print(f"benchmark: {err}", file=sys.stderr)
