@@ -79,6 +79,13 @@ before it, and time windows ("within 6 months prior to screening") end on it.
      hold no alternatives, nor does a closing exception without a threshold (`..., unless
      B-cell levels returned to normal or baseline`), which keeps every item of an exclusion
      from being met by itself.
+   * A bracket that defines the words before it (`Severe lupus nephritis within 8 weeks
+     prior to screening (defined as urinary protein >6 g/24 h, or serum creatinine >2.5
+     mg/dL, or ...)`; `definition_openers`): the checks before the bracket, a window's
+     subject taken without its leading `qualifier_words` (the record's `lupus nephritis`;
+     the bracket says what `severe` means), all met and one check inside the bracket met
+     make the criterion met; one of them not met, with nothing after the bracket, makes it
+     not met; otherwise the rules here apply.
    * An exclusion lists what excludes, one item after another: an item of its text (split at
      `;`, `, ` and `or` outside brackets, a duration joined to the item before it) whose
      checks are all met, with no condition or exception left in it, makes the exclusion met.
@@ -173,6 +180,9 @@ _CLASSES: Dict[str, List[str]] = _WORDS["classes"]
 _EXAMPLES = re.compile(rf"\(\s*(?:{phrase_alternation(_WORDS['example_openers'])})[^()]*\)", re.I)
 _DIAGNOSIS = re.compile(phrase_alternation(_WORDS["diagnosis_words"]), re.I)
 _BRACKETED_TEXT = re.compile(r"\(([^()]+)\)")
+#: `Severe lupus nephritis (defined as ...)`: a bracket that says what the words before it mean.
+_DEFINITION = re.compile(rf"\(\s*(?:{phrase_alternation(_WORDS['definition_openers'])})", re.I)
+_QUALIFIER = re.compile(rf"^(?:{phrase_alternation(_WORDS['qualifier_words'])})\s+", re.I)
 _ITEM_SEPARATOR = re.compile(r";|,\s|\s(?:and/)?or\s", re.I)
 _TOP_SEPARATOR = re.compile(r";|,\s")
 _WS = re.compile(r"\s+")
@@ -327,7 +337,11 @@ def screen(document: Document, patient: Any, as_of: Optional[dt.date] = None) ->
             own_checks = run.result_checks(crit)
             verdict, reason = _require_results(crit, own_checks)
         else:
-            verdict, reason = _combine(crit, plan.shapes.get(i), checks)
+            defined = run.defined(crit, own, checks)  # `Severe X within 8 weeks (defined as ...)`
+            if defined is not None:
+                verdict, reason, own_checks = defined
+            else:
+                verdict, reason = _combine(crit, plan.shapes.get(i), checks)
         verdicts[i] = CriterionVerdict(
             index=i, section=crit.section, cohort=crit.cohort, parent=crit.parent,
             text=crit.text, verdict=verdict, checks=own_checks, reason=reason,
@@ -461,6 +475,49 @@ class _Run:
         return Check(**base, verdict=UNKNOWN, value=count,
                      reason=f"{what}{f' ({found})' if found else ''} on or before "
                             f"{self.as_of.isoformat()}: the record is not taken as complete")
+
+    def defined(self, crit: Criterion, own: List[int], checks: Sequence[Check]
+                ) -> Optional[Tuple[str, str, List[Check]]]:
+        """`Severe lupus nephritis within 8 weeks prior to screening (defined as urinary
+        protein >6 g/24 h, or serum creatinine >2.5 mg/dL, or ...)`: the bracket says what
+        the qualifier (`severe`) means, as alternatives. The checks before the bracket are
+        taken with the qualifier left out of a window's subject (the record's `lupus
+        nephritis` is the condition; how severe it is, the bracket decides): met when they
+        are all met and one check inside the bracket is; not met when one before it is not
+        and nothing follows the bracket. None (the usual rules apply) otherwise."""
+        m = _DEFINITION.search(crit.text)
+        constraints = self.document.constraints
+        if m is None or any(constraints[j].negated or constraints[j].hypothetical for j in own):
+            return None
+        opening = crit.start + m.start()
+        closing = crit.start + _closing_bracket(crit.text, m.start())
+        head = [j for j in own if constraints[j].end <= opening]
+        inside = [j for j in own if opening <= constraints[j].start and constraints[j].end <= closing]
+        if not head or not inside:
+            return None
+        head_checks = [self._unqualified(checks[j], constraints[j]) for j in head]
+        inside_checks = [checks[j] for j in inside]
+        own_checks = head_checks + inside_checks
+        if all(c.verdict == MET for c in head_checks):
+            met = next((c for c in inside_checks if c.verdict == MET), None)
+            if met is not None:
+                return MET, (f"{_joined([(c.verdict, c.reason) for c in head_checks])}; as the "
+                             f"bracket defines it: {met.reason}"), own_checks
+        failed = next((c for c in head_checks if c.verdict == NOT_MET), None)
+        if failed is not None and not crit.text[closing - crit.start + 1:].strip(" .;,"):
+            return NOT_MET, failed.reason, own_checks
+        return None
+
+    def _unqualified(self, check: Check, c: Constraint) -> Check:
+        """A window's check again, its subject without a leading qualifier (`Severe lupus
+        nephritis` -> `lupus nephritis`); other checks as they are."""
+        if c.kind != "temporal" or c.subject is None or not _QUALIFIER.match(c.subject.text):
+            return check
+        plain = c.subject.model_copy(update={"text": _QUALIFIER.sub("", c.subject.text, count=1)})
+        c = c.model_copy(update={"subject": plain, "subjects": [plain]})
+        base = dict(constraint=check.constraint, kind=c.kind, text=c.text, subject=plain.text,
+                    negated=c.negated, hypothetical=c.hypothetical)
+        return self._temporal_check(base, c)
 
     def result_checks(self, crit: Criterion) -> List[Check]:
         """A check for each positive result a criterion names without a threshold: a
@@ -845,6 +902,19 @@ _RESULT_CLASSES: Dict[str, dict] = {_fact_key_cached(name): tests
 def _result_class(subject: Optional[str]) -> Optional[dict]:
     """The class of tests a count's subject names (`autoantibody`), from `result_classes`."""
     return _RESULT_CLASSES.get(_fact_key(subject))
+
+
+def _closing_bracket(text: str, opening: int) -> int:
+    """Where the bracket opened at text[opening] closes; the end of the text if it does not."""
+    depth = 0
+    for i in range(opening, len(text)):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return len(text)
 
 
 def _test_class(subject: str) -> Optional[dict]:

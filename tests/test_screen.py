@@ -28,17 +28,9 @@ KNOWN_MISSES = {
         "screener: `AST/ALT >2x ULN` needs the patient's reference range, which the record "
         "does not carry (the person used that no laboratory's ALT ULN is below 15 U/L); "
         "the other three items are not met, but one open alternative keeps it unknown",
-    ("sle-03", "Severe lupus nephritis within 8 weeks"):
-        "pipeline: the definition's alternatives (urinary protein, creatinine, prohibited "
-        "medications, hemodialysis, prednisone) come as constraints of one criterion with no "
-        "or-structure, and the window's subject is 'Severe lupus nephritis', which the "
-        "record's 'lupus nephritis' does not match; creatinine 2.8 > 2.5 mg/dL alone cannot "
-        "be read as severe nephritis",
 }
 #: patient -> why the screener's overall verdict is `needs review` where the person decided.
-KNOWN_OVERALL_MISSES = {
-    "sle-03": "excluded by the severe lupus nephritis criterion, a known miss above",
-}
+KNOWN_OVERALL_MISSES: dict = {}
 
 
 # ============================================================================ fixtures
@@ -302,6 +294,39 @@ def test_a_positive_result_takes_the_latest(rules):
                dict(obs("ANA screen", None, None, date="2026-11-20"), value_text="Negative")]
     check = screen(doc, person(observations=results), AS_OF).criteria[0].checks[0]
     assert check.verdict == "unknown" and check.fact.value_text == "Negative"
+
+
+DEFINED = ("Exclusion Criteria:\n- Severe anemia within 4 weeks prior to screening (defined as "
+           "hemoglobin < 8 g/dL, or transfusion of red blood cells)")
+ANEMIA_NOW = {"name": "anemia", "date": "2026-11-20", "status": "active"}
+ANEMIA_PAST = {"name": "anemia", "date": "2025-01-01", "end": "2025-03-01", "status": "resolved"}
+
+
+@pytest.mark.parametrize("hemoglobin, condition, verdict", [
+    (7.5, ANEMIA_NOW, "met"),  # anemia in the window, severe as the bracket defines it
+    (9.5, ANEMIA_NOW, "unknown"),  # not severe by hemoglobin; the transfusion is not checked
+    (None, ANEMIA_NOW, "unknown"),  # no hemoglobin: how severe is not known
+    (7.5, ANEMIA_PAST, "not_met"),  # no anemia in the window, nothing after the bracket
+])
+def test_a_bracket_that_defines_the_qualifier(rules, hemoglobin, condition, verdict):
+    """`Severe X within 4 weeks (defined as A, or B)`: the window is the record's `X`, the
+    bracket says what `severe` means."""
+    doc = annotate(rules, DEFINED)
+    results = [obs("hemoglobin", hemoglobin, "g/dL", "LOINC:718-7")] if hemoglobin else []
+    got = screen(doc, person(observations=results, conditions=[condition]), AS_OF)
+    (criterion,) = got.criteria
+    assert criterion.verdict == verdict
+    if verdict != "unknown":
+        window = criterion.checks[0]
+        assert (window.kind, window.subject, window.fact.name) == ("temporal", "anemia", "anemia")
+
+
+def test_a_bracket_of_examples_defines_nothing(rules):
+    doc = annotate(rules, "Exclusion Criteria:\n- Severe anemia within 4 weeks prior to screening "
+                          "(e.g., hemoglobin < 8 g/dL)")
+    got = screen(doc, person(observations=[obs("hemoglobin", 7.5, "g/dL", "LOINC:718-7")],
+                             conditions=[ANEMIA_NOW]), AS_OF)
+    assert got.criteria[0].verdict == "unknown"  # `severe anemia` is in no record
 
 
 def test_a_multiple_of_uln_is_unknown(rules):
