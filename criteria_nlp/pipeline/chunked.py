@@ -73,26 +73,20 @@ def _recognize(nlp: Language, doc: Doc, max_tokens: int, group: int = 2) -> None
             subdocs = list(pipe.pipe(subdocs, batch_size=group))
         return subdocs
 
-    def named(start: int, end: int) -> bool:
-        # a piece of 500 tokens without a letter (a rule of dashes, a run of numbers and
-        # symbols) names nothing: the recognizer skips it; the rules still read its numbers
-        return _LETTER.search(text, starts[start], starts[end - 1] + lengths[end - 1]) is not None
-
-    pieces = (piece for piece in _pieces(text, starts, lengths, max_tokens) if named(*piece))
+    # a piece of 500 tokens without a letter (a rule of dashes, a run of numbers and
+    # symbols) names nothing: the recognizer skips it; the rules still read its numbers
+    pieces = ((start, end) for start, end in _pieces(text, starts, lengths, max_tokens)
+              if _LETTER.search(text, starts[start], starts[end - 1] + lengths[end - 1]))
     ents: List[Span] = []
-
-    def keep(batch: List[Tuple[int, int]], subdocs: List[Doc]) -> None:
-        for (start, _), sub in zip(batch, subdocs):
-            ents.extend(Span(doc, start + e.start, start + e.end, label=e.label) for e in sub.ents)
-
     with ThreadPoolExecutor(max_workers=1) as helper:
         batches = iter(lambda: list(islice(pieces, group)), [])
         for first in batches:  # two batches at a time: the helper's, then this thread's
             helping = helper.submit(recognize, copies(first))
             second = next(batches, [])
             own = recognize(copies(second))
-            keep(first, helping.result())
-            keep(second, own)
+            for batch, subdocs in ((first, helping.result()), (second, own)):
+                for (start, _), sub in zip(batch, subdocs):
+                    ents.extend(Span(doc, start + e.start, start + e.end, label=e.label) for e in sub.ents)
     doc.set_ents(ents, default="outside")
 
 
