@@ -152,6 +152,7 @@ LEXICON_KEYS = frozenset((
 
 
 _BRACKETED_SYMBOL_RE = re.compile(r"\(\s*[<>≤≥=]{1,2}\s*\)")  # `(≤)` after `less than or equal to`
+_LETTERS_RE = re.compile(r"[^\W\d_]+")  # runs of letters
 
 
 class Lexicon:
@@ -251,6 +252,10 @@ class Lexicon:
         self.scale_pair_joiners = self.range_joiners | self.scale_range_joiners
         roman_joiners = (self.scale_pair_joiners | self.list_joiners) - {""}
         joiner = "|".join(re.escape(j) for j in sorted(roman_joiners, key=len, reverse=True))
+        # the last word of every roman scale phrase (`class` of `NYHA functional class`): a
+        # text holding none (case-folded) holds no roman scale value, and is not searched
+        self.roman_scale_tails = frozenset(_LETTERS_RE.findall(word.casefold())[-1]
+                                           for word in data["roman_scale_words"])
         self.roman_re = re.compile(  # `NYHA class II-IV`, `stage III or IV`, `class II, III or IV`
             phrase_alternation(data["roman_scale_words"])
             + r"\s*(?:(?P<comp>" + phrase_alternation(self.comparators_before) + r")\s*)?"  # `ASA ≥ III`

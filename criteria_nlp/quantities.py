@@ -654,6 +654,9 @@ class QuantityParser:
     def _with_roman_ranges(self, text: str, records: List[dict]) -> List[dict]:
         """`NYHA class II-IV`, `stage III or IV`, `> grade II`: roman numerals on a named scale,
         kept only as ranges or under a comparator (`stage III` alone is no threshold)."""
+        folded = text.casefold()
+        if not any(tail in folded for tail in self.lex.roman_scale_tails):
+            return records  # most criteria: no scale word, so no roman value on a scale
         added = []
         taken = Occupied(records)
         for m in self.lex.roman_re.finditer(text):

@@ -1,6 +1,6 @@
 """The quantity grammar on real criteria text (normalized form), one class of text per row."""
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from criteria_nlp.quantities import QuantityParser, find_quantities, parse_number
 
@@ -439,3 +439,19 @@ def test_quantities_a_pair_with_spaces_before_a_pressure_unit():
 def test_quantities_at_or_after_is_a_lower_bound():
     q = _one("delivering at or after 20 weeks of gestation", "at or after 20 weeks")
     assert (q["lower"], q["upper"]) == (_b(20, True), None)
+
+
+_ROMAN_ALPHABET = list("gradestclassnyhaforms IVXivx-–,;:()≥<>=") + ["ſ", "K", "ı", "İ", "ß", "GRADE", "Class ", "NYHA", "stage "]
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.sampled_from(_ROMAN_ALPHABET), max_size=30).map("".join))
+def test_roman_scale_prefilter_skips_only_texts_without_a_match(text):
+    """The scale-word check before the roman numeral search skips a text only when the
+    search (case-insensitive, with its Unicode case folds) finds nothing in it."""
+    from criteria_nlp.lexicon import get_lexicon
+
+    lex = get_lexicon()
+    folded = text.casefold()
+    if not any(tail in folded for tail in lex.roman_scale_tails):
+        assert lex.roman_re.search(text) is None
