@@ -262,6 +262,9 @@ class Lexicon:
             + r"(?P<roman>" + ROMAN + r")"
             r"(?P<more>(?:\s*(?:" + joiner + r")\s*" + ROMAN + r")*)", flags)
         self.frequency_before_re = EndAnchored(data["frequency_words"], flags)
+        # as for the roman scales: a text holding none of these (case-folded) has no value
+        self.qualitative_tails = frozenset(_LETTERS_RE.findall(word.casefold())[-1]
+                                           for word in data["qualitative_values"]) | {"+"}
         self.qualitative_re = re.compile(  # `negative serum pregnancy test`, `HIV+`
             phrase_alternation(data["qualitative_values"]) + r"|\+(?<=[A-Za-z0-9]\+)(?![\w+])", flags)
         self.unit_modifier_re = re.compile(  # `≥6 consecutive weeks`, `5 elimination half-lives`

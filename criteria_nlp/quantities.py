@@ -853,6 +853,9 @@ def find_qualitative_values(text: str, taken: List[dict], offset: int = 0,
     `HIV+`, `abnormal liver function`. Words inside a threshold (`upper limit of normal`)
     are left out. RETURNS (List[dict]): {"start", "end"} per value, shifted by `offset`."""
     lexicon = lexicon or get_lexicon()
+    folded = text.casefold()
+    if not any(tail in folded for tail in lexicon.qualitative_tails):
+        return []  # most criteria: none of the values' words, no `+`
     found = []
     occupied = Occupied(taken)
     for m in lexicon.qualitative_re.finditer(text):

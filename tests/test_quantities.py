@@ -455,3 +455,19 @@ def test_roman_scale_prefilter_skips_only_texts_without_a_match(text):
     folded = text.casefold()
     if not any(tail in folded for tail in lex.roman_scale_tails):
         assert lex.roman_re.search(text) is None
+
+
+_QUALITATIVE_ALPHABET = list("posiutvneglrmab +-HIV") + ["ſ", "K", "ı", "POSITIVE", "Negative", "ab", "sero-", "HIV+"]
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.sampled_from(_QUALITATIVE_ALPHABET), max_size=30).map("".join))
+def test_qualitative_prefilter_skips_only_texts_without_a_match(text):
+    """The word check before the qualitative value search skips only texts where the
+    search finds nothing."""
+    from criteria_nlp.lexicon import get_lexicon
+
+    lex = get_lexicon()
+    folded = text.casefold()
+    if not any(tail in folded for tail in lex.qualitative_tails):
+        assert lex.qualitative_re.search(text) is None
