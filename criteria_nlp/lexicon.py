@@ -9,7 +9,7 @@ import json
 import re
 from functools import lru_cache
 from importlib.resources import files
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from .errors import RuleFileError
 from .number_words import WordNumbers
@@ -153,6 +153,21 @@ LEXICON_KEYS = frozenset((
 
 _BRACKETED_SYMBOL_RE = re.compile(r"\(\s*[<>≤≥=]{1,2}\s*\)")  # `(≤)` after `less than or equal to`
 _LETTERS_RE = re.compile(r"[^\W\d_]+")  # runs of letters
+#: The letters a case-insensitive regex takes for ASCII ones that `str.lower` keeps apart.
+_REGEX_FOLD = str.maketrans({"ı": "i", "İ": "i", "ſ": "s", "K": "k"})
+
+
+def last_words(phrases: Iterable[str]) -> FrozenSet[str]:
+    """The last run of letters of each phrase, lower-cased (`NYHA functional class` ->
+    `class`): a text that holds none of them (see `holds_any`) matches none of the phrases."""
+    return frozenset(_LETTERS_RE.findall(phrase.lower())[-1] for phrase in phrases)
+
+
+def holds_any(text: str, words: FrozenSet[str]) -> bool:
+    """Whether `text` holds one of `words` (lower-case ASCII) as a case-insensitive regex
+    would find it (`posİtİve`, `claſs`, `POSITIVE`): a check in C before a costly search."""
+    folded = text.translate(_REGEX_FOLD).lower()
+    return any(word in folded for word in words)
 
 
 class Lexicon:
@@ -254,8 +269,7 @@ class Lexicon:
         joiner = "|".join(re.escape(j) for j in sorted(roman_joiners, key=len, reverse=True))
         # the last word of every roman scale phrase (`class` of `NYHA functional class`): a
         # text holding none (case-folded) holds no roman scale value, and is not searched
-        self.roman_scale_tails = frozenset(_LETTERS_RE.findall(word.casefold())[-1]
-                                           for word in data["roman_scale_words"])
+        self.roman_scale_tails = last_words(data["roman_scale_words"])
         self.roman_re = re.compile(  # `NYHA class II-IV`, `stage III or IV`, `class II, III or IV`
             phrase_alternation(data["roman_scale_words"])
             + r"\s*(?:(?P<comp>" + phrase_alternation(self.comparators_before) + r")\s*)?"  # `ASA ≥ III`
@@ -263,8 +277,7 @@ class Lexicon:
             r"(?P<more>(?:\s*(?:" + joiner + r")\s*" + ROMAN + r")*)", flags)
         self.frequency_before_re = EndAnchored(data["frequency_words"], flags)
         # as for the roman scales: a text holding none of these (case-folded) has no value
-        self.qualitative_tails = frozenset(_LETTERS_RE.findall(word.casefold())[-1]
-                                           for word in data["qualitative_values"]) | {"+"}
+        self.qualitative_tails = last_words(data["qualitative_values"]) | {"+"}
         self.qualitative_re = re.compile(  # `negative serum pregnancy test`, `HIV+`
             phrase_alternation(data["qualitative_values"]) + r"|\+(?<=[A-Za-z0-9]\+)(?![\w+])", flags)
         self.unit_modifier_re = re.compile(  # `≥6 consecutive weeks`, `5 elimination half-lives`

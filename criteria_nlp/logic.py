@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 from .errors import RuleFileError
-from .lexicon import Lexicon, get_lexicon, phrase_alternation, read_resource
+from .lexicon import Lexicon, get_lexicon, holds_any, last_words, phrase_alternation, read_resource
 
 __all__ = ["CriterionLogic", "Logic"]
 
@@ -53,6 +53,7 @@ class CriterionLogic:
         self.data = data
         lexicon = lexicon or get_lexicon()
         self.quantifiers = {" ".join(k.lower().split()): v for k, v in data["quantifiers"].items()}
+        self.list_tails = last_words(data["list_words"])  # `following`, `these`, `below`, ...
         self.number_words = lexicon.number_words
         number = r"(?:\d+|" + phrase_alternation(self.number_words) + r")"
         self.pattern = re.compile(
@@ -73,8 +74,11 @@ class CriterionLogic:
         out = [Logic() for _ in items]
         indents: Optional[List[int]] = None  # read at the first introducer
         for i, (start, end, section) in enumerate(items):
-            # every phrase holds `of`: an item without it is read no further
-            m = self.pattern.search(text, start, end) if "of" in text[start:end].lower() else None
+            # every phrase holds `of` and ends with a list word: an item without both is read
+            # no further (most items)
+            item = text[start:end]
+            m = self.pattern.search(text, start, end) \
+                if "of" in item.lower() and holds_any(item, self.list_tails) else None
             if m is None:
                 continue
             if indents is None:

@@ -20,7 +20,7 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Dict, List, Optional, Tuple
 
-from .lexicon import ROMAN, Lexicon, PhraseHit, get_lexicon
+from .lexicon import ROMAN, Lexicon, PhraseHit, get_lexicon, holds_any
 from .units import UnitMatch, UnitTable
 
 # Nothing but space, bullets and punctuation: what stands around a bare `Over 18 years`.
@@ -654,8 +654,7 @@ class QuantityParser:
     def _with_roman_ranges(self, text: str, records: List[dict]) -> List[dict]:
         """`NYHA class II-IV`, `stage III or IV`, `> grade II`: roman numerals on a named scale,
         kept only as ranges or under a comparator (`stage III` alone is no threshold)."""
-        folded = text.casefold()
-        if not any(tail in folded for tail in self.lex.roman_scale_tails):
+        if not holds_any(text, self.lex.roman_scale_tails):
             return records  # most criteria: no scale word, so no roman value on a scale
         added = []
         taken = Occupied(records)
@@ -853,8 +852,7 @@ def find_qualitative_values(text: str, taken: List[dict], offset: int = 0,
     `HIV+`, `abnormal liver function`. Words inside a threshold (`upper limit of normal`)
     are left out. RETURNS (List[dict]): {"start", "end"} per value, shifted by `offset`."""
     lexicon = lexicon or get_lexicon()
-    folded = text.casefold()
-    if not any(tail in folded for tail in lexicon.qualitative_tails):
+    if not holds_any(text, lexicon.qualitative_tails):
         return []  # most criteria: none of the values' words, no `+`
     found = []
     occupied = Occupied(taken)

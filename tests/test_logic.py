@@ -1,5 +1,6 @@
 """Criterion logic: introducers of a list of alternatives, their `require`, their items' `parent`."""
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import criteria_nlp
 from criteria_nlp.logic import CriterionLogic
@@ -98,3 +99,17 @@ def test_logic_rule_file_with_a_wrong_key_is_rejected():
 
     with pytest.raises(RuleFileError, match="list_wordz"):
         CriterionLogic({"quantifiers": {}, "at_least_words": [], "or_more_words": [], "list_wordz": []})
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.sampled_from(["at least ", "one ", "two ", "of ", "the ", "following", "folłowing",
+                                 "FOLLOWİNG", "these", "theſe", "below", "criteria", "crıterıa", "any ",
+                                 "both ", ": ", "- "]), max_size=10).map("".join))
+def test_logic_word_check_skips_only_items_without_a_phrase(text):
+    """The `of` and list-word check before the phrase search skips an item only when the
+    search finds nothing in it."""
+    from criteria_nlp.lexicon import holds_any
+
+    logic = CriterionLogic()
+    if not ("of" in text.lower() and holds_any(text, logic.list_tails)):
+        assert logic.pattern.search(text) is None

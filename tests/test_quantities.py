@@ -441,33 +441,33 @@ def test_quantities_at_or_after_is_a_lower_bound():
     assert (q["lower"], q["upper"]) == (_b(20, True), None)
 
 
-_ROMAN_ALPHABET = list("gradestclassnyhaforms IVXivx-–,;:()≥<>=") + ["ſ", "K", "ı", "İ", "ß", "GRADE", "Class ", "NYHA", "stage "]
+
+_FOLDS = ["ſ", "K", "ı", "İ", "ß", " ", "-", "+", "(", "II", "iv", "≥"]
 
 
-@settings(deadline=None, max_examples=300)
-@given(st.lists(st.sampled_from(_ROMAN_ALPHABET), max_size=30).map("".join))
-def test_roman_scale_prefilter_skips_only_texts_without_a_match(text):
-    """The scale-word check before the roman numeral search skips a text only when the
-    search (case-insensitive, with its Unicode case folds) finds nothing in it."""
-    from criteria_nlp.lexicon import get_lexicon
+@settings(deadline=None, max_examples=400)
+@given(st.lists(st.sampled_from(_FOLDS + ["GRADE", "Class", "NYHA", "ſtage", "claſs", "grAde", "clasſıfıcation",
+                                          "posıtıve", "posİtİve", "NEGATİVE", "abnormal", "sero-", "HIV"]),
+                max_size=12).map("".join))
+def test_prefilters_skip_only_texts_without_a_match(text):
+    """The word checks before the roman scale and qualitative value searches skip a text
+    only when the search (case-insensitive, with its Unicode case folds: `ı`, `İ`, `ſ`)
+    finds nothing in it."""
+    from criteria_nlp.lexicon import get_lexicon, holds_any
 
     lex = get_lexicon()
-    folded = text.casefold()
-    if not any(tail in folded for tail in lex.roman_scale_tails):
+    if not holds_any(text, lex.roman_scale_tails):
         assert lex.roman_re.search(text) is None
+    if not holds_any(text, lex.qualitative_tails):
+        assert lex.qualitative_re.search(text) is None
 
 
-_QUALITATIVE_ALPHABET = list("posiutvneglrmab +-HIV") + ["ſ", "K", "ı", "POSITIVE", "Negative", "ab", "sero-", "HIV+"]
-
-
-@settings(deadline=None, max_examples=300)
-@given(st.lists(st.sampled_from(_QUALITATIVE_ALPHABET), max_size=30).map("".join))
-def test_qualitative_prefilter_skips_only_texts_without_a_match(text):
-    """The word check before the qualitative value search skips only texts where the
-    search finds nothing."""
-    from criteria_nlp.lexicon import get_lexicon
+def test_prefilters_read_case_folds_as_the_regex_does():
+    from criteria_nlp.lexicon import get_lexicon, holds_any
 
     lex = get_lexicon()
-    folded = text.casefold()
-    if not any(tail in folded for tail in lex.qualitative_tails):
-        assert lex.qualitative_re.search(text) is None
+    for text in ("posıtıve", "posİtİve", "POSITIVE", "HIV+"):
+        assert lex.qualitative_re.search(text) and holds_any(text, lex.qualitative_tails)
+    for text in ("ſtage III", "NYHA claſs II-IV", "GRADE ıı"):
+        assert lex.roman_re.search(text) and holds_any(text, lex.roman_scale_tails)
+    assert not holds_any("Pregnant or breastfeeding women", lex.qualitative_tails | lex.roman_scale_tails)
