@@ -20,7 +20,7 @@ and, for each recognised entity in `doc.ents`, into `span._.criteria_context`.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -248,15 +248,18 @@ class ContextFlags(RuleDataMixin):
         and each token after one that holds a line end."""
         if not len(doc):
             return []
-        idx = doc.to_array(IDX).astype("int64")
-        char_starts = numpy.array([start for start, _ in criterion_bounds(doc, self.criteria_key)],
-                                  dtype="int64")
-        at = numpy.searchsorted(idx, char_starts)
-        at = at[(at < len(idx)) & (idx[numpy.minimum(at, len(idx) - 1)] == char_starts)]
-        newlines = numpy.array([m.start() for m in _NEWLINE.finditer(doc_text(doc))], dtype="int64")
-        after = numpy.searchsorted(idx, newlines, side="right")  # the token after the one holding it
-        starts = numpy.concatenate(([0], at, after[after < len(idx)]))
-        return numpy.unique(starts).tolist()
+        idx = doc.to_array(IDX).tolist()  # a list: a few bisections cost less than numpy's calls
+        n = len(idx)
+        starts = {0}
+        for start, _ in criterion_bounds(doc, self.criteria_key):
+            i = bisect_left(idx, start)
+            if i < n and idx[i] == start:  # a criterion starting at a token's first character
+                starts.add(i)
+        for m in _NEWLINE.finditer(doc_text(doc)):
+            i = bisect_right(idx, m.start())  # the token after the one holding the line end
+            if i < n:
+                starts.add(i)
+        return sorted(starts)
 
 
 def _targets(doc: Doc, thresholds: List[Span], entities: List[Span]) -> Tuple[List[Span], List[Tuple[str, int]]]:
