@@ -483,8 +483,10 @@ class _Run:
         the qualifier (`severe`) means, as alternatives. The checks before the bracket are
         taken with the qualifier left out of a window's subject (the record's `lupus
         nephritis` is the condition; how severe it is, the bracket decides): met when they
-        are all met and one check inside the bracket is; not met when one before it is not
-        and nothing follows the bracket. None (the usual rules apply) otherwise."""
+        are all met, one check inside the bracket is, and the words before the bracket hold
+        no condition or exception the checks leave out (`with`, `unless`); not met when one
+        before it is not, the words before it hold no alternatives (`or`), and nothing
+        follows the bracket. None (the usual rules apply) otherwise."""
         m = _DEFINITION.search(crit.text)
         constraints = self.document.constraints
         if m is None or any(constraints[j].negated or constraints[j].hypothetical for j in own):
@@ -498,21 +500,25 @@ class _Run:
         head_checks = [self._unqualified(checks[j], constraints[j]) for j in head]
         inside_checks = [checks[j] for j in inside]
         own_checks = head_checks + inside_checks
-        if all(c.verdict == MET for c in head_checks):
+        before = crit.text[:m.start()]
+        if all(c.verdict == MET for c in head_checks) \
+                and not _AND_CUE.search(before) and not _EXCEPT_CUE.search(before):
             met = next((c for c in inside_checks if c.verdict == MET), None)
             if met is not None:
                 return MET, (f"{_joined([(c.verdict, c.reason) for c in head_checks])}; as the "
                              f"bracket defines it: {met.reason}"), own_checks
         failed = next((c for c in head_checks if c.verdict == NOT_MET), None)
-        if failed is not None and not crit.text[closing - crit.start + 1:].strip(" .;,"):
+        if failed is not None and not _OR_CUE.search(before) \
+                and not crit.text[closing - crit.start + 1:].strip(" .;,"):
             return NOT_MET, failed.reason, own_checks
         return None
 
     def _unqualified(self, check: Check, c: Constraint) -> Check:
         """A window's check again, its subject without a leading qualifier (`Severe lupus
         nephritis` -> `lupus nephritis`); other checks as they are."""
-        if c.kind != "temporal" or c.subject is None or not _QUALIFIER.match(c.subject.text):
-            return check
+        if c.kind != "temporal" or c.subject is None or len(c.subjects) > 1 \
+                or not _QUALIFIER.match(c.subject.text):
+            return check  # a list of members (`severe MI or stroke`) is left as it is
         plain = c.subject.model_copy(update={"text": _QUALIFIER.sub("", c.subject.text, count=1)})
         c = c.model_copy(update={"subject": plain, "subjects": [plain]})
         base = dict(constraint=check.constraint, kind=c.kind, text=c.text, subject=plain.text,

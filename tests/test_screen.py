@@ -321,6 +321,19 @@ def test_a_bracket_that_defines_the_qualifier(rules, hemoglobin, condition, verd
         assert (window.kind, window.subject, window.fact.name) == ("temporal", "anemia", "anemia")
 
 
+@pytest.mark.parametrize("criterion", [
+    "Severe anemia within 4 weeks prior to screening requiring transfusion (defined as hemoglobin < 8 g/dL)",
+    "Severe anemia within 4 weeks prior to screening unless transfused (defined as hemoglobin < 8 g/dL)",
+])
+def test_a_defining_bracket_after_a_condition_stays_open(rules, criterion):
+    """Words before the bracket that no check covers (`requiring ...`, `unless ...`) keep a
+    criterion whose checks are all met from being met."""
+    doc = annotate(rules, "Exclusion Criteria:\n- " + criterion)
+    got = screen(doc, person(observations=[obs("hemoglobin", 7.5, "g/dL", "LOINC:718-7")],
+                             conditions=[ANEMIA_NOW]), AS_OF)
+    assert got.criteria[0].verdict != "met"
+
+
 def test_a_bracket_of_examples_defines_nothing(rules):
     doc = annotate(rules, "Exclusion Criteria:\n- Severe anemia within 4 weeks prior to screening "
                           "(e.g., hemoglobin < 8 g/dL)")
