@@ -80,9 +80,11 @@ def build_document(doc: Doc, doc_id: str = "doc", structured: Optional[Structure
     for ent in doc.ents:
         start, end, text = _trim_edges(offsets.source, *offsets.span(ent.start_char, ent.end_char)[:2])
         ext = ent._
-        entity = entities.add(start, end, text, ent.label_, ext.criteria_context or {}, recognised=True)
-        entity.long_form = long_forms.get(ent.start_char, ent.end_char)
-        recognised.append((entity, ext.criteria_subject))
+        label = ent.label_
+        entity = entities.add(start, end, text, label, ext.criteria_context or {}, recognised=True,
+                              long_form=long_forms.get(ent.start_char, ent.end_char))
+        if label == "Value":  # the linker gives a subject to recognised Values only
+            recognised.append((entity, ext.criteria_subject))
     for entity, subject in recognised:  # a recognised Value's subject (`sero-positive` -> `HIV`)
         if subject is not None:
             entity.subject = span_ref(subject, {})
@@ -222,10 +224,11 @@ class _Entities:
         return False
 
     def add(self, start: int, end: int, text: str, label: str, flags: dict,
-            recognised: bool = False, nested: bool = False) -> Optional[Entity]:
+            recognised: bool = False, nested: bool = False,
+            long_form: Optional[str] = None) -> Optional[Entity]:
         """Add (or flag) an entity. A span the recognizer did not find is dropped where it
         overlaps a recognised one; with `nested`, only where that one has the same label
-        (the Value `+` stays inside the Condition `HIV+`)."""
+        (the Value `+` stays inside the Condition `HIV+`). `long_form` goes on a new entity."""
         key = (start, end, label)
         entity = self.by_key.get(key)
         if entity is None:
@@ -234,7 +237,8 @@ class _Entities:
             entity = self.by_key[key] = Entity(
                 start=start, end=end, text=text, label=label,
                 negated=bool(flags.get("negated")), hypothetical=bool(flags.get("hypothetical")),
-                historical=bool(flags.get("historical")), family=bool(flags.get("family")))
+                historical=bool(flags.get("historical")), family=bool(flags.get("family")),
+                long_form=long_form)
             if recognised:
                 self.recognised.append((start, end, label))
                 self.recognised_starts.append(start)
