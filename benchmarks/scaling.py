@@ -5,8 +5,9 @@
 
 Each document is annotated with `criteria_nlp.annotate_texts` (no time budget) in a Python
 process of its own that loads the pipeline first and then, as `annotate` does, calls
-`criteria_nlp.process.settle_for_batch()` (`gc.freeze()`, glibc's malloc keeping freed memory), so that its peak RSS is that document's alone (the loaded pipeline included)
-and its time is what `annotate` spends on it. spaCy's bare tokenizer is timed on the same text in
+`criteria_nlp.process.settle_for_batch()` (`gc.freeze()`, glibc's malloc keeping freed
+memory), so that its peak RSS is that document's alone (the loaded pipeline included) and
+its time is what `annotate` spends on it. spaCy's bare tokenizer is timed on the same text in
 the same process as the reference (it is itself quadratic on long runs of prefixes such
 as `<<<<`: past 20 s it is stopped and no ratio is given). A step whose cost grows faster than the text shows as
 µs/char rising with the size; `x 1K` is each row's µs/char over that kind's 1,000-character

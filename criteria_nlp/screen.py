@@ -84,8 +84,10 @@ before it, and time windows ("within 6 months prior to screening") end on it.
      mg/dL, or ...)`; `definition_openers`): the checks before the bracket, a window's
      subject taken without its leading `qualifier_words` (the record's `lupus nephritis`;
      the bracket says what `severe` means), all met and one check inside the bracket met
-     make the criterion met; one of them not met, with nothing after the bracket, makes it
-     not met; otherwise the rules here apply.
+     make the criterion met, unless the words before the bracket hold a condition or an
+     exception the checks leave out (`requiring ...`, `unless ...`); one of them not met
+     makes it not met when those words hold no alternative (`or`) and nothing follows the
+     bracket; otherwise the rules here apply.
    * An exclusion lists what excludes, one item after another: an item of its text (split at
      `;`, `, ` and `or` outside brackets, a duration joined to the item before it) whose
      checks are all met, with no condition or exception left in it, makes the exclusion met.

@@ -30,8 +30,6 @@ from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-
-
 # A short form looks like one: an upper-case letter after the first character (`ANC`, `eGFR`,
 # `IgA`, `HbA1c`), or a capital and at most two more letters (`Hb`). Schwartz & Hearst also
 # accept plain words, which in criteria pair `function` with `(liver function test > ...)`.
