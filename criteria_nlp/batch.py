@@ -11,6 +11,7 @@ from collections import deque
 from itertools import islice
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
+from . import pipeline  # noqa: F401  (spaCy without its command line: first)
 from spacy.language import Language
 from spacy.tokens import Doc
 

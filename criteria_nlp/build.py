@@ -9,6 +9,7 @@ import re
 from bisect import bisect_left
 from typing import Dict, List, Optional, Tuple, Union
 
+from . import pipeline  # noqa: F401  (spaCy without its command line: first)
 from spacy.tokens import Doc
 
 from .concepts import concept_code

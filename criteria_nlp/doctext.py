@@ -17,6 +17,7 @@ from bisect import bisect_right
 from typing import List, Optional, Union
 from weakref import WeakKeyDictionary
 
+from . import pipeline  # noqa: F401  (spaCy without its command line: first)
 from spacy.attrs import IDX, LENGTH, SPACY
 from spacy.tokens import Doc, Span
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Tuple
 
+from . import pipeline  # noqa: F401  (spaCy without its command line: first)
 from spacy.tokens import Doc, Span
 
 from . import records  # noqa: F401  (registers the records' msgpack encoders)
