@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 from functools import lru_cache
 from importlib.resources import as_file, files
+from pathlib import Path
 from typing import Optional
 
 import spacy
@@ -29,14 +30,21 @@ def load_pipeline(path: Optional[str] = None, *, entities: bool = True, **overri
     with ExitStack() as stack:
         cfg_path = stack.enter_context(as_file(files("criteria_nlp") / "default.cfg"))
         config = spacy.util.load_config(cfg_path, interpolate=False)
+        recognizer: Optional[Path] = None
         if entities:
-            recognizer = stack.enter_context(as_file(files("criteria_nlp.models") / RECOGNIZER))
+            shipped = stack.enter_context(as_file(files("criteria_nlp.models") / RECOGNIZER))
+            recognizer = Path(overrides.pop("paths.recognizer", shipped))
             if not (recognizer / "config.cfg").is_file():
                 raise FileNotFoundError(
-                    f"[E006] the shipped entity recognizer is missing at {recognizer}; reinstall "
+                    f"[E006] the entity recognizer is missing at {recognizer}; reinstall "
                     "criteria_nlp, train it with `python -m criteria_nlp train`, or load the "
                     "rules only with `criteria_nlp.load(entities=False)`")
-            overrides = {"paths.recognizer": str(recognizer), **overrides}
+            # its components as its own config makes them, the weights read below: sourcing
+            # (`source = ...` in default.cfg) would load the saved pipeline whole, tokenizer
+            # and all, to copy two components out of it
+            own = spacy.util.load_config(recognizer / "config.cfg", interpolate=False)
+            for name in RECOGNIZER_PIPES:
+                config["components"][name] = own["components"][name]
         else:
             pipeline = [name for name in config["nlp"]["pipeline"] if name not in RECOGNIZER_PIPES]
             overrides = {"nlp.pipeline": pipeline, **overrides}
@@ -46,7 +54,10 @@ def load_pipeline(path: Optional[str] = None, *, entities: bool = True, **overri
                                                  interpolate=True)
         nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
         with nlp.select_pipes(disable=[n for n in RECOGNIZER_PIPES if n in nlp.pipe_names]):
-            nlp.initialize()  # the rules; the sourced recognizer keeps its trained weights
+            nlp.initialize()  # the rules; the recognizer gets its trained weights next
+        if recognizer is not None:
+            for name in RECOGNIZER_PIPES:
+                nlp.get_pipe(name).from_disk(recognizer / name, exclude=["vocab"])
     nlp.max_length = MAX_LENGTH
     return nlp
 
