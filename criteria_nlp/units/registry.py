@@ -18,6 +18,7 @@ import importlib.resources
 import re
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Dict, List, Optional, Tuple
 
 import pint
@@ -253,6 +254,10 @@ def _first_chars(form: str, ignore_case: bool) -> frozenset:
     return frozenset(chars)
 
 
+# A unit that starts with a letter or digit may not start inside a word.
+_GUARD_WORD = r"(?!(?<=[^\W\d_])\w)"
+
+
 class _Compiled:
     """The compiled alternations and what each named group stands for."""
 
@@ -288,20 +293,19 @@ class _Compiled:
             match_alts.append(f"(?P<{name}>{guard}{body}{tail})")
             alt_starts.append(_first_chars(row.form, "i" in row.flags))
             parse_alts.append(f"(?P<{name}>{body})")
-        # A unit that starts with a letter or digit may not start inside a word.
-        guard_word = r"(?!(?<=[^\W\d_])\w)"
-        self.match_re = re.compile(guard_word + "(?:" + "|".join(match_alts) + ")")
-        # The same alternation cut by first character: a miss then costs a dict look-up
-        # and a few alternatives instead of all of them. A non-ASCII letter outside the
-        # table (a rare case fold) falls back on the whole alternation.
+        # The alternation cut by first character: a miss then costs a dict look-up and a
+        # few alternatives instead of all of them. The whole alternation is compiled only
+        # for a non-ASCII letter outside the table (a rare case fold), and the one that
+        # reads a whole string as a unit (`parse_unit`) on its first use: of the three
+        # compilations of every form, loading the pipeline pays one.
+        self._match_alts, self._parse_alts = match_alts, parse_alts
         buckets: Dict[str, List[str]] = {}
         for alt, starts in zip(match_alts, alt_starts):
             for ch in starts:
                 buckets.setdefault(ch, []).append(alt)
         self.by_first: Dict[str, "re.Pattern[str]"] = {
-            ch: re.compile(guard_word + "(?:" + "|".join(alts) + ")") for ch, alts in buckets.items()
+            ch: re.compile(_GUARD_WORD + "(?:" + "|".join(alts) + ")") for ch, alts in buckets.items()
         }
-        self.parse_re = re.compile("(?:" + "|".join(parse_alts) + ")")
         # UCUM codes as the output writes them (`mm[Hg]`, `Cel`, `10*9/L`): patient data
         # (FHIR valueQuantity) comes in UCUM, which pint alone misreads (`10*9/L` is 90/L)
         self.ucum_pint: Dict[str, str] = {}
@@ -309,6 +313,16 @@ class _Compiled:
             if row.ucum:
                 self.ucum_pint.setdefault(row.ucum, row.pint)
         self.sci_cache: Dict[Tuple[str, str], Tuple[str, str]] = {}
+
+    @cached_property
+    def match_re(self) -> "re.Pattern[str]":
+        """Every form at a position (the alternation `by_first` cuts up)."""
+        return re.compile(_GUARD_WORD + "(?:" + "|".join(self._match_alts) + ")")
+
+    @cached_property
+    def parse_re(self) -> "re.Pattern[str]":
+        """Every form, without the guards on what stands around it."""
+        return re.compile("(?:" + "|".join(self._parse_alts) + ")")
 
     def describe(self, m: "re.Match[str]") -> Tuple[Optional[str], Optional[str], bool]:
         name = m.lastgroup
