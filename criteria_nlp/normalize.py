@@ -413,6 +413,10 @@ class Normalizer:
         self.entity_re = re.compile(
             r"&(?:amp;)*(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,7}|[A-Za-z][A-Za-z0-9]{1,31});"
         )
+        # then characters written as their code point (`37<U+2103>`, as R writes what it
+        # cannot encode); a table saved before this rule has none
+        codepoint = table.get("codepoint_escape")
+        self.codepoint_re = re.compile(codepoint) if codepoint else None
         self.invisible_re = re.compile(_char_class(table["zero_width"]) + "+")
         self.invisible = str.maketrans(dict.fromkeys(table["zero_width"], ""))
         self.sup_table = str.maketrans({**table["superscripts"], "⁻": "-"})
@@ -467,8 +471,9 @@ class Normalizer:
         """The replacements that normalize `text`, sorted and non-overlapping.
 
         HTML entities and invisible characters go first, so that the other rules read
-        `&gt;=` as `>=`, and `>=` with a zero-width space inside too; the two lists of edits
-        are then composed into one.
+        `&gt;=` as `>=`, and `>=` with a zero-width space inside too; then code-point escapes
+        (`<U+2266>` is `≦`, which the rules read as `≤`); the lists of edits are then
+        composed into one.
         """
         first: List[Edit] = []
         if "&" in text:
@@ -478,6 +483,11 @@ class Normalizer:
             first.extend((*m.span(), "") for m in self.invisible_re.finditer(text))
             first.sort()
         middle = _apply(text, first) if first else text
+        if self.codepoint_re is not None:
+            decoded = self._codepoints(middle)
+            if decoded:
+                first = _compose(first, decoded, middle) if first else decoded
+                middle = _apply(text, first)
         second: List[Edit] = []
         self._scan(middle, 0, len(middle), self.top_re, second)
         if not first:
@@ -530,6 +540,20 @@ class Normalizer:
         if start == 0 or text[start - 1] != "^":
             value = "^" + value
         out.append((start, m.end(), value))
+
+    def _codepoints(self, text: str) -> List[Edit]:
+        """`<U+2103>` -> `℃`: each escape of a code point (the rule's first group, in hex)
+        that names a character; not one that would start another escape, an entity, a
+        markdown escape or LaTeX math (`<`, `&`, `\\`, `$`), nor a surrogate."""
+        out: List[Edit] = []
+        for m in self.codepoint_re.finditer(text):
+            code = int(m.group(1), 16)
+            if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+                continue
+            char = chr(code)
+            if char not in "<&\\$":
+                out.append((m.start(), m.end(), char.translate(self.invisible)))
+        return out
 
     def _entity(self, m, text, out) -> None:
         raw = decoded = m.group()

@@ -311,6 +311,30 @@ def test_normalize_entities_and_invisible_chars_under_other_rules(source, expect
 
 @pytest.mark.parametrize(
     "source,expected",
+    [
+        ("temperature = 37<U+2103>", "temperature = 37°C"),  # R writes what it cannot encode
+        ("age <U+2266> 65 years", "age ≤ 65 years"),  # then read as any `≦`
+        ("INR>1.5<U+3001>APTT>1.5", "INR>1.5,APTT>1.5"),
+        ("stage <U+2162>B", "stage IIIB"),
+        ("a<U+200B>b &lt;U+2264>5 <U+2264>=5", "ab ≤5 ≤5"),  # after entities, before the rules
+        # not a character, or one that would start another escape: left as written
+        ("<U+D800> <U+110000> <U+003C>U+2103> <U+0026>gt; <U+12>", "<U+D800> <U+110000> <U+003C>U+2103> <U+0026>gt; <U+12>"),
+    ],
+)
+def test_normalize_code_point_escapes(source, expected):
+    norm = normalize(source)
+    assert norm.text == expected
+    assert normalize(norm.text).text == norm.text
+    check_map(norm)
+
+
+def test_normalize_code_point_escape_maps_to_the_whole_escape():
+    norm = normalize("37<U+2103> fever")
+    assert norm.text[2:4] == "°C" and norm.to_source(2, 4) == (2, 10)
+
+
+@pytest.mark.parametrize(
+    "source,expected",
     [("\\–3", "-3"), ("10\\⁹", "10^9"), ("\\＞5", ">5"), (">=>=", ">=≥"), (">=＝", ">=="), ("\\geq==>", "≥==>")],
 )
 def test_normalize_output_is_stable(source, expected):
@@ -415,6 +439,7 @@ TOKENS = [
     "x 109/L", "×10⁹/L", "X10 9/L", "x 10 9 /L", "*109/L", "x10^9/L", "10e9/l", "103/µL", " x ", "2x ULN",
     "ULN", "upper limit", "10", "109", "/L", "⁰", "⁹", "²", "⁻", "m²", "μ", "µ", "\u00a0", "\u200b", "\u2013",
     "−", "～", "ＡＢ１", "℃", "ﬁ", "\x00", "\ud800", "🙂", "$", "$500", "\n", "\r\n", " ", "7", "1.5", "mg/dL",
+    "<U+2103>", "<U+2266>", "<U+3001>", "<U+200B>", "<U+003C>", "<U+0026>", "<U+D800>", "<U+110000>", "<U+", "U+2264>",
 ]
 SPECIAL_ASCII = st.sampled_from(list("x1029 ^/L<>=&;#$\\{}gtlqeamp*-~."))
 
