@@ -52,6 +52,7 @@ _OF_WHAT_RE = re.compile(r"\s*of\s+(?:the\s+)?(?:following|these|those|\w+)")  #
 _LETTER_RE = re.compile(r"[^\W\d_]")
 _WORD_DASH_RE = re.compile(r"([A-Za-z]+)-$")
 _AGE_WORD_RE = re.compile(r"\bages?\b", re.IGNORECASE)
+_AGE_WORD_AFTER_RE = re.compile(r"\s*(?:ages?|aged)\b", re.IGNORECASE)
 _LAST_WORD_RE = re.compile(r"([A-Za-z]+)[\s,:]*$")
 _ROMAN_NUMERAL_RE = re.compile(ROMAN, re.IGNORECASE)
 # three or more numbers joined by bare dashes are a date, a phone number or a code, no range;
@@ -64,6 +65,12 @@ _NEG_RE = re.compile(r"[≥≤<>=]\s*-$")
 _CLAUSE_BREAK_RE = re.compile(r"[;.](?:\s|$)|\n")
 _SPACES_RE = re.compile(r"[ \t]{0,3}(?=[ \t]?\S)")
 _OPS = {"ge": ("lower", True), "gt": ("lower", False), "le": ("upper", True), "lt": ("upper", False)}
+# `18 ≤ age`, `145 mmHg ≤ msSBP`, `2.0 mmol/L < potassium`: a comparator symbol after the
+# number (and its unit) with a word after it, which is the subject; the bound is the other
+# way round (age ≥ 18). Not before a word that joins or compares (`3 > or = 2`).
+_SUBJECT_AFTER_RE = re.compile(r"\s*([≤<≥>])\s*(?=[^\W\d_])(?!(?:or|and|to|from|than|of|in)\b)", re.IGNORECASE)
+_REVERSED = {"≤": "ge", "<": "gt", "≥": "le", ">": "lt"}
+_MINUS_BEFORE_RE = re.compile(r"(?:^|[\s(])-$")  # a sign, not a dash between words or numbers
 _YEAR_MIN, _YEAR_MAX = 1900, 2100
 
 
@@ -90,6 +97,7 @@ class _Num:
     pair: Optional[float] = None
     right: int = 0  # end of the number with its unit, reference and suffix
     hyphened: bool = False  # its unit is joined by a hyphen: `24-hour`, `50-year-old`
+    reversed: bool = False  # its comparator follows it, the subject after that: `18 ≤ age`
     inclusive: Optional[bool] = None  # said in words after that: `(inclusive)`, `(exclusive)`
     marker_end: Optional[int] = None  # where those words end
 
@@ -378,6 +386,14 @@ class QuantityParser:
                 unit = self.units.match(text, pos)
                 if unit is not None and unit.is_time:
                     num.unit, pos = unit, unit.end
+        if num.suffix is None and num.reference is None:
+            m = _SUBJECT_AFTER_RE.match(text, pos)
+            if m and self.lex.comp_before_re.search(text, max(0, num.start - 30), num.start) is None:
+                # `18 ≤ age ≤ 65`: the first number's bound, read from the subject's side
+                # (`<10 mg/dL <b>` has its comparator before it: not this)
+                num.suffix, num.reversed, pos = _REVERSED[m.group(1)], True, m.end(1)
+                if _MINUS_BEFORE_RE.search(text, max(0, num.start - 2), num.start) and num.value > 0:
+                    num.start, num.value = num.start - 1, -num.value  # `-2 ≤ z-score`
         num.right = pos
         m = self.lex.inclusivity_re.match(text, pos)
         if m:  # `50 kg (inclusive)`, `< 1.5 mg/dL or equal`: read, and left out of the span
@@ -639,7 +655,9 @@ class QuantityParser:
                 rules.append(f"references: {num.reference}")
             if num.unit is not None:
                 rules.append(f"unit_forms: {num.unit.text!r} -> {num.unit.ucum}")
-            if num.suffix is not None:
+            if num.reversed:
+                rules.append(f"comparator after the number, subject after it -> {num.suffix}")
+            elif num.suffix is not None:
                 rules.append(f"comparators_after -> {num.suffix}")
             if num.inclusive is not None:
                 rules.append(f"inclusivity_words: {text[num.right:num.marker_end].strip()!r} -> "
@@ -735,7 +753,8 @@ class QuantityParser:
         age_after = bool(self.lex.age_after_re.match(text, expr.end)) or any(
             n.suffix and text[n.right - 8: n.right].lower().rstrip().endswith(self.lex.age_suffix_words)
             for n in expr.nums
-        ) or bool(_AGE_COMPARATOR_RE.match(text, expr.start, first.start))  # `older than 18`
+        ) or bool(_AGE_COMPARATOR_RE.match(text, expr.start, first.start)) or (  # `older than 18`
+            first.reversed and bool(_AGE_WORD_AFTER_RE.match(text, expr.end)))  # `18 ≤ age`
         age = (age_after or self._age_before(text, first) or self._person_before(text, expr)
                or bool(_AGE_WORD_RE.search(text[first.left:first.start]))
                or (unit is not None and unit.text.lower().endswith(self.lex.age_unit_endings)))
@@ -754,7 +773,7 @@ class QuantityParser:
             return "duration"
         if age and not first.reference and not first.titer:
             return "age"
-        if not first.reference and not first.titer and first.scale_max is None:
+        if not first.reference and not first.titer and first.scale_max is None and not first.reversed:
             if self._is_count(text, expr):
                 return "count"
         return "numeric"

@@ -21,6 +21,7 @@ Subject = Tuple[int, int, str]  # start, end, label
 
 _TOKEN_RE = re.compile(r"\([^()\n]{0,200}\)|\[[^\[\]\n]{0,200}\]|[A-Za-z0-9µ][\w/'+-]*[\w+]|[A-Za-z0-9µ]|[^\w\s]")
 _PUNCT_STOP = set(",;:()[]{}.!?\"'•*")
+_COMPARATORS = set("≤<≥>=")  # a comparator ends a subject (`145 mmHg ≤ msSBP ≤ 190 mmHg`)
 _BULLETS = {"-", "–", "•", "*"}
 _JOINERS = {"/", "&"}  # join list members; never the first word of a subject
 _NUMERIC_RE = re.compile(r"^[\d.,]+$")
@@ -100,6 +101,9 @@ class SubjectFinder:
             kind in ("duration", "temporal") else None
         if after:
             return after.start(1), after.end(1), "Measurement"
+        if text[end - 1:end] in _COMPARATORS:  # `18 ≤ age ≤ 65`: the threshold ends with its comparator
+            found = self._right(text, end, hi)
+            return self._labelled(text, found, kind) if found is not None else None
         of_noun = _OF_NOUN_RE.match(text, end, hi) if kind == "duration" else None
         right_first = kind in ("count", "dose", "qualitative") or unit == "%" or of_noun is not None
         if right_first:  # `≥2 immunosuppressants`, `≥20% strength loss`, `24 hours of ventilation`
@@ -142,7 +146,7 @@ class SubjectFinder:
                 picked.append(tokens[i])  # `glucocorticoids and/or immunosuppressants`
                 i -= 1
                 continue
-            if low in self.stop or tok in _PUNCT_STOP or _NUMERIC_RE.match(tok):
+            if low in self.stop or tok in _PUNCT_STOP or tok in _COMPARATORS or _NUMERIC_RE.match(tok):
                 break
             picked.append(tokens[i])
             i -= 1
@@ -197,7 +201,8 @@ class SubjectFinder:
             if picked and _ABBREVIATION_RE.match(tok):
                 picked.append((m.start(), m.end(), tok))
                 break
-            if low in self.stop or tok in _PUNCT_STOP or tok.startswith("(") or _NUMERIC_RE.match(tok):
+            if low in self.stop or tok in _PUNCT_STOP or tok in _COMPARATORS or tok.startswith("(") \
+                    or _NUMERIC_RE.match(tok):
                 break
             picked.append((m.start(), m.end(), tok))
             if len(picked) >= 3:

@@ -50,6 +50,10 @@ def subjects(doc):
         # a scale's own word after a bracket: the stages are those of the phrase before it
         ("Diagnosis of periodontitis (stages III or IV) that may require surgery",
          [("III or IV", "periodontitis")]),
+        # a comparator after the number: the subject follows it, and a comparator ends it
+        ("145 mmHg ≤ msSBP ≤ 190 mmHg", [("145 mmHg ≤", "msSBP"), ("≤ 190 mmHg", "msSBP")]),
+        ("Body mass index (BMI): 18 ≤ BMI ≤ 32 kg/m²", [("18 ≤", "BMI"), ("≤ 32 kg/m^2", "BMI")]),
+        ("2.0 mmol/L < serum potassium", [("2.0 mmol/L <", "serum potassium")]),
     ],
 )
 def test_components_linker_subjects(rules, text, expected):

@@ -104,6 +104,15 @@ def _b(value, inclusive):
         ("urinating more than 8 times a day", "more than 8 times a day", "numeric", _b(8, False), None, "times a day", "/d"),
         # micro written `mikro` (Scandinavian registries)
         ("Plasma creatinine over 200 mikromol/l", "over 200 mikromol/l", "numeric", _b(200, False), None, "mikromol/l", "umol/L"),
+        # the comparator after the number, the subject after that: the bound turned round
+        ("18 ≤ age ≤ 65 years", "18 ≤", "age", _b(18, True), None, None, None),
+        ("18 ≤ age ≤ 65 years", "≤ 65 years", "age", None, _b(65, True), "years", "a"),
+        ("aged 20 < age < 75", "20 <", "age", _b(20, False), None, None, None),
+        ("125 mmHg ≤ sitting systolic blood pressure ≤ 180 mmHg", "125 mmHg ≤", "numeric", _b(125, True), None, "mmHg", "mm[Hg]"),
+        ("3.5 mmol/L < serum potassium", "3.5 mmol/L <", "numeric", _b(3.5, False), None, "mmol/L", "mmol/L"),
+        ("a height-for-age -3 ≤ z-score ≤ +2", "-3 ≤", "numeric", _b(-3, True), None, None, None),
+        ("30 kg/m2 > BMI", "30 kg/m2 >", "numeric", None, _b(30, False), "kg/m2", "kg/m2"),
+        ("body weight 45 kg ≥ weight", "45 kg ≥", "numeric", None, _b(45, True), "kg", "kg"),
     ],
 )
 def test_quantities_bounds(text, expr, kind, lower, upper, unit, ucum):
@@ -151,6 +160,7 @@ def test_quantities_temporal_lower_bounds(text, expr, lower, anchor):
         # `normal` names the upper limit only after a multiplier
         ("AST < 2.5 x laboratory normal", "< 2.5 x laboratory normal", 2.5, "ULN"),
         ("creatinine < 2 times normal", "< 2 times normal", 2, "ULN"),
+        ("ALT > 2.5 UNL", "> 2.5 UNL", 2.5, "ULN"),  # upper normal limit, abbreviated
         ("ALT > 3 times upper limit of laboratory normal", "> 3 times upper limit of laboratory normal", 3, "ULN"),
         ("ALT <3 × upper normal limits", "<3 × upper normal limits", 3, "ULN"),
     ],
