@@ -108,6 +108,7 @@ LEXICON_KEYS = frozenset((
     "age_words_before",
     "alternative_joiners",
     "alternative_window_joiners",
+    "anchored_window_openers",
     "anchors",
     "bound_pair_joiners",
     "comparators_after",
@@ -225,6 +226,7 @@ class Lexicon:
                                           gap_reversed=r"\s*(?:\)\s*[<>≤≥=]{1,2}\s*\(\s*)?")
         self.temporal_before_re = EndAnchored(self.temporal_before, flags)
         self.range_opener_re = EndAnchored(data["range_openers"], flags)
+        self.anchored_window_re = EndAnchored(data["anchored_window_openers"], flags)
         self.comp_after_re = re.compile(  # `> 21 or less than 2`, `under 18 or over 70` are two thresholds
             r"\s*(?:of\s+age\s*|old\s*)?(?P<comp>" + phrase_alternation(self.comparators_after) + r")"
             r"(?!\s*(?:than\b|\d))", flags

@@ -98,6 +98,7 @@ class _Num:
     right: int = 0  # end of the number with its unit, reference and suffix
     hyphened: bool = False  # its unit is joined by a hyphen: `24-hour`, `50-year-old`
     reversed: bool = False  # its comparator follows it, the subject after that: `18 ≤ age`
+    anchored: bool = False  # its temporal cue is an anchored-window opener: `in the` 6 months before X
     inclusive: Optional[bool] = None  # said in words after that: `(inclusive)`, `(exclusive)`
     marker_end: Optional[int] = None  # where those words end
 
@@ -591,6 +592,8 @@ class QuantityParser:
         if len(expr.nums) == 1 and expr.lower is None and expr.upper is None:
             if op is None and first.temporal and (unit is not None and unit.is_time or first.reference):
                 op = first.temporal  # `within 4 weeks`; `within 2 times the ULN` is at most 2 × ULN
+            if op is None and unit is not None and unit.is_time:
+                op = self._anchored_window(text, expr)  # `in the 6 months preceding enrollment`
             if op is None:
                 if not self._keep_bare(text, first):
                     return None
@@ -638,7 +641,8 @@ class QuantityParser:
         rules: List[str] = []
         for num in expr.nums:
             if num.temporal_start is not None:
-                rules.append(f"temporal_before: {num.temporal_phrase!r} -> {num.temporal}")
+                key = "anchored_window_openers" if num.anchored else "temporal_before"
+                rules.append(f"{key}: {num.temporal_phrase!r} -> {num.temporal}")
             if num.opener_start is not None:
                 rules.append(f"range_openers: {text[num.opener_start:num.start].strip()!r}")
             if num.comp_start is not None and num.comp is not None:  # `= 8-15` drops its `=`
@@ -743,6 +747,20 @@ class QuantityParser:
                 b == a + 1 for a, b in zip(values, values[1:])):
             return values[-1]
         return None
+
+    def _anchored_window(self, text: str, expr: _Expr) -> Optional[str]:
+        """`le` for a time after an anchored-window opener with an anchor after it (`in the
+        6 months preceding enrollment`, `during the 3 months before screening`), the opener
+        then part of the window; None otherwise (`in the 6 months` says nothing alone)."""
+        first = expr.nums[0]
+        if first.comp is not None or first.temporal is not None:
+            return None
+        m = self.lex.anchored_window_re.search(text, max(0, first.left - 20), first.left)
+        if m is None or self._anchor(text, expr.end)[0] is None:
+            return None
+        first.temporal, first.temporal_start, first.anchored = "le", m.start(), True
+        first.temporal_phrase = " ".join(m.group().lower().split())
+        return "le"
 
     def _kind(self, text: str, expr: _Expr, unit: Optional[UnitMatch], temporal: bool) -> str:
         first = expr.nums[0]

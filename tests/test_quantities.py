@@ -126,6 +126,11 @@ def test_quantities_bounds(text, expr, kind, lower, upper, unit, ucum):
         ("Severe lupus nephritis within 8 weeks prior to screening", "within 8 weeks", _b(8, True), "wk", "screening"),
         ("Received CAR-T therapy within 6 months prior to screening.", "within 6 months", _b(6, True), "mo", "screening"),
         ("myocardial infarction in the past 6 months", "in the past 6 months", _b(6, True), "mo", None),
+        ("no headache in recent 3 months", "in recent 3 months", _b(3, True), "mo", None),
+        ("a stroke in the recent 6 months", "in the recent 6 months", _b(6, True), "mo", None),
+        # `in the`, `during the`: a window when an anchor follows
+        ("stroke in the 6 months preceding enrollment", "in the 6 months", _b(6, True), "mo", "enrollment"),
+        ("chemotherapy during the 4 weeks before randomization", "during the 4 weeks", _b(4, True), "wk", "randomization"),
         ("Concurrent malignancy diagnosed within <5 years prior to screening.", "within <5 years", _b(5, False), "a", "screening"),
         ("Major surgery within 4 weeks or minor surgery within 2 weeks prior to screening;", "within 4 weeks", _b(4, True), "wk", "screening"),
         ("investigational drug within 30 days of randomization", "within 30 days", _b(30, True), "d", "randomization"),
@@ -238,6 +243,12 @@ def test_quantities_two_thresholds_joined_by_or():
     text = "age > 21 or less than 2"
     found = find_quantities(text)
     assert [(q["lower"], q["upper"]) for q in found] == [(_b(21, False), None), (None, _b(2, False))]
+
+
+def test_quantities_anchored_window_opener_needs_its_anchor():
+    q = _one("planning a pregnancy in the 6 months", "6 months")  # no anchor: no window
+    assert (q["kind"], q["lower"], q["upper"]) == ("duration", _b(6, True), _b(6, True))
+    assert _one("vaccination in the 2 weeks after surgery", "in the 2 weeks")["direction"] == "after"
 
 
 @pytest.mark.parametrize(
