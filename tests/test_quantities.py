@@ -113,6 +113,9 @@ def _b(value, inclusive):
         ("a height-for-age -3 ≤ z-score ≤ +2", "-3 ≤", "numeric", _b(-3, True), None, None, None),
         ("30 kg/m2 > BMI", "30 kg/m2 >", "numeric", None, _b(30, False), "kg/m2", "kg/m2"),
         ("body weight 45 kg ≥ weight", "45 kg ≥", "numeric", None, _b(45, True), "kg", "kg"),
+        # infusion rates are doses
+        ("norepinephrine more than 10 ug/min", "more than 10 ug/min", "dose", _b(10, False), None, "ug/min", "ug/min"),
+        ("insulin infusion > 2 units/hour", "> 2 units/hour", "dose", _b(2, False), None, "units/hour", "U/h"),
     ],
 )
 def test_quantities_bounds(text, expr, kind, lower, upper, unit, ucum):

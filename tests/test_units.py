@@ -106,6 +106,11 @@ def test_units_forms_of_one_dimension_convert_into_each_other(ureg, dimension):
         ("221 µmol/L)", 3, "µmol/L", "umol/L"),
         ("≤40 mg/day at", 3, "mg/day", "mg/d"),
         (">1 mg/kg/day or", 2, "mg/kg/day", "mg/kg/d"),
+        # infusion rates
+        (">10 mcg/min of", 3, "mcg/min", "ug/min"),
+        ("50ug/hr,", 2, "ug/hr", "ug/h"),
+        ("4 mg/kg/h)", 1, "mg/kg/h", "mg/kg/h"),
+        ("2 units/hour of", 1, "units/hour", "U/h"),
         ("≥60 mL/min/1.73 m^2", 3, "mL/min/1.73 m^2", "mL/min/{1.73_m2}"),
         ("4 weeks prior", 1, "weeks", "wk"),
         ("18 years of age", 2, "years", "a"),
