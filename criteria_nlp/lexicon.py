@@ -105,6 +105,7 @@ LEXICON_KEYS = frozenset((
     "age_unit_endings",
     "age_units",
     "age_words_after",
+    "age_words_after_a_time",
     "age_words_before",
     "alternative_joiners",
     "alternative_window_joiners",
@@ -255,6 +256,7 @@ class Lexicon:
         self.direction_after_re = re.compile(r"\s*" + phrase_alternation(self.direction_words_after), flags)
         self.age_before_re = re.compile(phrase_alternation(data["age_words_before"]), flags)
         self.age_after_re = re.compile(r"\s*" + phrase_alternation(data["age_words_after"]), flags)
+        self.age_after_time_re = re.compile(r"\s*" + phrase_alternation(data["age_words_after_a_time"]), flags)
         self.scale_before_re = EndAnchored(data["scale_words"], flags,
                                            gap_reversed=r"(?:\s+fo)?[\s:(\[\]]*")  # `score of `
         self.titer_re = re.compile(phrase_alternation(data["titer_words"]), flags)

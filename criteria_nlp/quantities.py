@@ -505,7 +505,8 @@ class QuantityParser:
             return None
         decimals = all("." in text[n.start:n.end] for n in (a, b))  # `pH 6.75-7.25`: no date or code
         if not (opener or b.unit or a.unit or decimals or self._scale_before(text, a)
-                or self._age_before(text, a) or self.lex.age_after_re.match(text, b.right)):
+                or self._age_before(text, a) or self.lex.age_after_re.match(text, b.right)
+                or b.unit is not None and b.unit.is_time and self.lex.age_after_time_re.match(text, b.right)):
             return None
         if not b.unit and all(_YEAR_MIN <= n.value <= _YEAR_MAX for n in (a, b)):
             return None  # 2007-2017
@@ -768,7 +769,9 @@ class QuantityParser:
             if unit.dimension in self.lex.dose_dimensions or unit.ucum in self.lex.dose_ucum:
                 return "dose"
             return "numeric"
-        age_after = bool(self.lex.age_after_re.match(text, expr.end)) or any(
+        age_after = bool(self.lex.age_after_re.match(text, expr.end)) or (
+            unit is not None and unit.is_time and bool(self.lex.age_after_time_re.match(text, expr.end))
+        ) or any(
             n.suffix and text[n.right - 8: n.right].lower().rstrip().endswith(self.lex.age_suffix_words)
             for n in expr.nums
         ) or bool(_AGE_COMPARATOR_RE.match(text, expr.start, first.start)) or (  # `older than 18`

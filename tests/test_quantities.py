@@ -113,6 +113,10 @@ def _b(value, inclusive):
         ("a height-for-age -3 ≤ z-score ≤ +2", "-3 ≤", "numeric", _b(-3, True), None, None, None),
         ("30 kg/m2 > BMI", "30 kg/m2 >", "numeric", None, _b(30, False), "kg/m2", "kg/m2"),
         ("body weight 45 kg ≥ weight", "45 kg ≥", "numeric", None, _b(45, True), "kg", "kg"),
+        # `at the time of` after a time is an age; after a score, a count or a lab value, no age
+        ("Patients ≥ 18 years at the time of signing consent", "≥ 18 years", "age", _b(18, True), None, "years", "a"),
+        ("ECOG performance status ≤ 2 at the time of screening", "≤ 2", "numeric", None, _b(2, True), None, None),
+        ("platelets > 100 at the time of randomization", "> 100", "numeric", _b(100, False), None, None, None),
         # infusion rates are doses
         ("norepinephrine more than 10 ug/min", "more than 10 ug/min", "dose", _b(10, False), None, "ug/min", "ug/min"),
         ("insulin infusion > 2 units/hour", "> 2 units/hour", "dose", _b(2, False), None, "units/hour", "U/h"),
