@@ -112,6 +112,7 @@ def test_units_forms_of_one_dimension_convert_into_each_other(ureg, dimension):
         ("4 mg/kg/h)", 1, "mg/kg/h", "mg/kg/h"),
         ("2 units/hour of", 1, "units/hour", "U/h"),
         ("≥60 mL/min/1.73 m^2", 3, "mL/min/1.73 m^2", "mL/min/{1.73_m2}"),
+        ("<30 ml / min / 1.73m.", 3, "ml / min / 1.73m", "mL/min/{1.73_m2}"),  # the square left out
         ("4 weeks prior", 1, "weeks", "wk"),
         ("18 years of age", 2, "years", "a"),
         ("20% strength", 2, "%", "%"),
