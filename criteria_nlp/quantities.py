@@ -505,8 +505,7 @@ class QuantityParser:
             return None
         decimals = all("." in text[n.start:n.end] for n in (a, b))  # `pH 6.75-7.25`: no date or code
         if not (opener or b.unit or a.unit or decimals or self._scale_before(text, a)
-                or self._age_before(text, a) or self.lex.age_after_re.match(text, b.right)
-                or b.unit is not None and b.unit.is_time and self.lex.age_after_time_re.match(text, b.right)):
+                or self._age_before(text, a) or self.lex.age_after_re.match(text, b.right)):
             return None
         if not b.unit and all(_YEAR_MIN <= n.value <= _YEAR_MAX for n in (a, b)):
             return None  # 2007-2017
