@@ -117,6 +117,8 @@ def _b(value, inclusive):
         ("Patients ≥ 18 years at the time of signing consent", "≥ 18 years", "age", _b(18, True), None, "years", "a"),
         ("ECOG performance status ≤ 2 at the time of screening", "≤ 2", "numeric", None, _b(2, True), None, None),
         ("platelets > 100 at the time of randomization", "> 100", "numeric", _b(100, False), None, None, None),
+        # a duration in milliseconds written out is a measured time (QT), not a span
+        ("QT prolongation > 500 milliseconds", "> 500 milliseconds", "numeric", _b(500, False), None, "milliseconds", "ms"),
         # infusion rates are doses
         ("norepinephrine more than 10 ug/min", "more than 10 ug/min", "dose", _b(10, False), None, "ug/min", "ug/min"),
         ("insulin infusion > 2 units/hour", "> 2 units/hour", "dose", _b(2, False), None, "units/hour", "U/h"),
@@ -283,6 +285,8 @@ def test_quantities_anchored_window_opener_needs_its_anchor():
         "the 2nd and 3rd cycles of chemotherapy",
         # a fuzz finding: a long run of digits (no finite number) once took seconds
         "- " + "1" * 20_000,
+        "Existing a second malignancy within the study",  # `a second`: an ordinal, no 1 s
+        "blood pressure confirmed on a second day",
     ],
 )
 def test_quantities_non_thresholds_yield_nothing(text):
