@@ -55,6 +55,11 @@ class SubjectFinder:
             r"\s*(?:of\s+)?(" + "|".join(map(re.escape, after)) + r")\b", re.IGNORECASE) if after else None
         self.max_tokens = int(data["max_tokens"])
         self.scale_heads = set(data["scale_heads"])
+        # `≥ 13 g/dL for men and ≥ 12 g/dL`: whom the threshold before holds for, then a joiner
+        self.qualified_gap = re.compile(
+            r"^\s*\(?\s*(?:for|in|among)?\s*(?:the\s+)?(?:"
+            + "|".join(map(re.escape, sorted(data["population_qualifiers"], key=len, reverse=True)))
+            + r")\s*\)?\s*[,;]?\s*(?:and/or|and|or)?\s*$", re.IGNORECASE)
         self.component_words = {half: set(words) for half, words in data["component_words"].items()}
         labels = data["labels"]
         self.label_words = {

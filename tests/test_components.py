@@ -54,6 +54,12 @@ def subjects(doc):
         ("145 mmHg ≤ msSBP ≤ 190 mmHg", [("145 mmHg ≤", "msSBP"), ("≤ 190 mmHg", "msSBP")]),
         ("Body mass index (BMI): 18 ≤ BMI ≤ 32 kg/m²", [("18 ≤", "BMI"), ("≤ 32 kg/m^2", "BMI")]),
         ("2.0 mmol/L < serum potassium", [("2.0 mmol/L <", "serum potassium")]),
+        # whom the first threshold holds for, then the second: the same subject
+        ("hemoglobin ≥ 13 g/dL for men and ≥ 12 g/dL for women",
+         [("≥ 13 g/dL", "hemoglobin"), ("≥ 12 g/dL", "hemoglobin")]),
+        ("alcohol intake > 21 units/week for males, > 14 units/week for females",
+         [("> 21 units/week", "alcohol intake"), ("> 14 units/week", "alcohol intake")]),
+        ("Hb > 10 g/dL for men and platelets > 100", [("> 10 g/dL", "Hb"), ("> 100", "platelets")]),
     ],
 )
 def test_components_linker_subjects(rules, text, expected):

@@ -345,7 +345,7 @@ class SubjectLinker(RuleDataMixin):
     def _inherited(self, text: str, records: List[dict], i: int, lo: int) -> Optional[dict]:
         """The subject of the threshold before, when this one has no words of its own:
         `AST <2.5X ULN (<5 X ULN if ...)`, `prednisone ≥100 mg/day (or equivalent) for ≥14 days`,
-        `≥2 muscle enzymes elevated, with one ≥1.5× ULN`."""
+        `≥2 muscle enzymes elevated, with one ≥1.5× ULN`, `Hb ≥ 13 g/dL for men and ≥ 12 g/dL`."""
         if i == 0:
             return None
         prev = records[i - 1]
@@ -357,6 +357,7 @@ class SubjectLinker(RuleDataMixin):
         if rec["kind"] == prev["kind"] == "temporal" and anchor_end is not None and anchor_end <= rec["start"]:
             gap_start = max(gap_start, anchor_end)  # `within 4 weeks prior to screening or within ...`
         gap = _ASIDE_RE.sub(" ", text[gap_start: rec["start"]])
-        if len(gap) < 40 and (_INHERIT_RE.match(gap) or self.finder.anaphoric(text, gap_start, rec["start"])):
+        if len(gap) < 40 and (_INHERIT_RE.match(gap) or self.finder.qualified_gap.match(gap)
+                              or self.finder.anaphoric(text, gap_start, rec["start"])):
             return prev["subject"]
         return None
