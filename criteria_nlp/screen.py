@@ -168,6 +168,11 @@ _AND_CUE = re.compile(phrase_alternation(_WORDS["condition_words"]), re.I)
 _AND_OR = re.compile(r"\band\s*/\s*or\b", re.I)
 _PERSON = phrase_alternation(_WORDS["person_words"])
 _SEX_PAIR = re.compile(rf"\b(?:{_PERSON})\s+(?:or|and|and/or)\s+(?:{_PERSON})\b", re.I)
+#: Whom a threshold holds for, right after it: `≥ 13 g/dL for men`, `< 12 g/dL in women`, `(men)`.
+_SEX_AFTER = re.compile(
+    r"\s*[,(]?\s*(?:for|in|among)?\s*(?:the\s+)?(?P<who>"
+    + phrase_alternation(w for words in _WORDS["sex_qualifiers"].values() for w in words) + r")\b", re.I)
+_SEX_OF = {w.lower(): sex for sex, words in _WORDS["sex_qualifiers"].items() for w in words}
 _EVENTS = phrase_alternation(_WORDS["age_events"])
 _AGE_AT_EVENT = re.compile(
     rf"\b(?:at|of|since|before|after)\s+(?:the\s+)?(?:time\s+of\s+)?(?:first\s+)?(?:{_EVENTS})\b"
@@ -444,6 +449,11 @@ class _Run:
         if c.hypothetical:
             return Check(**base, verdict=UNKNOWN,
                          reason="conditional ('if ...'): the condition is not checked")
+        sex = self._holds_for(c)
+        if sex is not None and self.patient.sex != sex:  # `≥ 13 g/dL for men`, a woman's record
+            whose = "not recorded" if self.patient.sex is None else self.patient.sex
+            return Check(**base, verdict=UNKNOWN,
+                         reason=f"holds for {sex} patients; the patient's sex: {whose}")
         if c.kind == "age":
             return self._age_check(base, c)
         if c.kind in ("numeric", "dose"):
@@ -457,6 +467,14 @@ class _Run:
         what = {"count": "a count of things", "duration": "how long something lasted"}
         return Check(**base, verdict=UNKNOWN,
                      reason=f"{c.kind} constraints are not checked ({what.get(c.kind, c.kind)})")
+
+    def _holds_for(self, c: Constraint) -> Optional[str]:
+        """The sex a threshold holds for, when the text names it right after the threshold
+        (`≥ 13 g/dL for men and ≥ 12 g/dL for women`), else None."""
+        if c.end is None:
+            return None
+        m = _SEX_AFTER.match(self.document.text, c.end)
+        return _SEX_OF.get(m.group("who").lower()) if m else None
 
     def _positive_count_check(self, base: dict, c: Constraint) -> Check:
         """A count of positive results of a class of tests (`positive for at least one

@@ -571,6 +571,23 @@ def test_conditional_constraint(rules):
     assert only_check(got).verdict == "unknown" and "conditional" in only_check(got).reason
 
 
+@pytest.mark.parametrize("text,sex,value,verdict", [
+    # each threshold holds for one sex: the other sex's is not checked (never a wrong not met)
+    ("Inclusion Criteria:\n- Hemoglobin ≥ 13 g/dL for men and ≥ 12 g/dL for women", "female", 12.5, "unknown"),
+    ("Inclusion Criteria:\n- Hemoglobin ≥ 13 g/dL for men and ≥ 12 g/dL for women", "female", 11, "not_met"),
+    ("Inclusion Criteria:\n- Hemoglobin ≥ 13 g/dL for men and ≥ 12 g/dL for women", "male", 12.5, "not_met"),
+    ("Exclusion Criteria:\n- Anemia: Hb < 13 g/dL in men or < 12 g/dL in women", "male", 12.5, "met"),
+    ("Exclusion Criteria:\n- Anemia: Hb < 13 g/dL in men or < 12 g/dL in women", "female", 11, "met"),
+    ("Exclusion Criteria:\n- Anemia: Hb < 13 g/dL in men or < 12 g/dL in women", "female", 12.5, "unknown"),
+    ("Exclusion Criteria:\n- Anemia: Hb < 13 g/dL in men or < 12 g/dL in women", None, 11, "unknown"),
+])
+def test_a_threshold_for_one_sex_is_checked_for_that_sex_only(rules, text, sex, value, verdict):
+    got = screen(annotate(rules, text), person(sex=sex, observations=[obs("Hemoglobin", value, "g/dL")]), AS_OF)
+    assert got.criteria[0].verdict == verdict
+    held = [c for c in got.criteria[0].checks if "holds for" in c.reason]
+    assert len(held) == (1 if sex is not None else 2)
+
+
 def test_a_criterion_without_constraints(rules):
     doc = annotate(rules, "Inclusion Criteria:\n- Signed informed consent")
     got = screen(doc, person(), AS_OF)
