@@ -19,7 +19,9 @@ before it, and time windows ("within 6 months prior to screening") end on it.
      (inclusive)`. When the completed and the exact age disagree otherwise (`> 18 years` at
      18.5) the check is unknown; so is an age at an event (`age at diagnosis`, `onset`), and
      an age in a criterion with several age ranges (`6 months to 17 years` read as two).
-   * Sex (the structured field): `ALL` is met; `FEMALE`/`MALE` against `patient.sex`.
+   * Sex (the structured field): `ALL` is met; `FEMALE`/`MALE` against `patient.sex`. A
+     threshold whose text names one sex right after it (`≥ 13 g/dL for men and ≥ 12 g/dL
+     for women`) is checked only for a patient of that sex, and is unknown for the others.
    * Numeric and dose: the measurement is found by concept, `find_concept` on the subject
      (for a `component`, the systolic or diastolic blood pressure; else the subject text, its
      `long_form`, its only member), then `patient.latest(code, names, before=as_of)`; the
