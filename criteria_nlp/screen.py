@@ -168,13 +168,11 @@ _OR_CUE = re.compile(
 _EXCEPT_CUE = re.compile(phrase_alternation(_WORDS["exception_phrases"]), re.I)
 _AND_CUE = re.compile(phrase_alternation(_WORDS["condition_words"]), re.I)
 _AND_OR = re.compile(r"\band\s*/\s*or\b", re.I)
-_PERSON = phrase_alternation(_WORDS["person_words"])
-_SEX_PAIR = re.compile(rf"\b(?:{_PERSON})\s+(?:or|and|and/or)\s+(?:{_PERSON})\b", re.I)
-#: Whom a threshold holds for, right after it: `≥ 13 g/dL for men`, `< 12 g/dL in women`, `(men)`.
-_SEX_AFTER = re.compile(
-    r"\s*[,(]?\s*(?:for|in|among)?\s*(?:the\s+)?(?P<who>"
-    + phrase_alternation(w for words in _WORDS["sex_qualifiers"].values() for w in words) + r")\b", re.I)
 _SEX_OF = {w.lower(): sex for sex, words in _WORDS["sex_qualifiers"].items() for w in words}
+_PERSON = phrase_alternation(_SEX_OF)
+_SEX_PAIR = re.compile(rf"\b(?:{_PERSON})\s+(?:or|and|and/or)\s+(?:{_PERSON})\b", re.I)  # no alternative
+#: Whom a threshold holds for, right after it: `≥ 13 g/dL for men`, `< 12 g/dL in women`, `(men)`.
+_SEX_AFTER = re.compile(rf"\s*[,(]?\s*(?:for|in|among)?\s*(?:the\s+)?(?P<who>{_PERSON})\b", re.I)
 _EVENTS = phrase_alternation(_WORDS["age_events"])
 _AGE_AT_EVENT = re.compile(
     rf"\b(?:at|of|since|before|after)\s+(?:the\s+)?(?:time\s+of\s+)?(?:first\s+)?(?:{_EVENTS})\b"
