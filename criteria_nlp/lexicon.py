@@ -208,14 +208,11 @@ class Lexicon:
         self.dose_ucum = set(data["dose_ucum"])
         self.count_stop_words = {_key(w) for w in data["count_stop_words"]}
         self.count_adjectives = {_key(w) for w in data["count_adjectives"]}
+        # the joiner lists are read by the grouping rules (`quantity_rules.json` names them);
+        # the roman values on a scale read these three here
         self.range_joiners = frozenset(data["range_joiners"])
-        self.opened_range_joiners = frozenset(data["opened_range_joiners"])
-        self.equals_range_joiners = frozenset(data["equals_range_joiners"])
         self.scale_range_joiners = frozenset(data["scale_range_joiners"])
-        self.bound_pair_joiners = frozenset(data["bound_pair_joiners"])
-        self.alternative_joiners = frozenset(data["alternative_joiners"])
         self.list_joiners = frozenset(data["list_joiners"])
-        self.alternative_window_joiners = frozenset(data["alternative_window_joiners"])
         self.age_units = frozenset(data["age_units"])
         self.direction_cues = {_key(k): v for k, v in data["direction_cues"].items()}
         self.direction_words_after = {_key(k): v for k, v in data["direction_words_after"].items()}

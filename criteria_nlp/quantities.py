@@ -20,7 +20,8 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Dict, List, Optional, Tuple
 
-from .lexicon import ROMAN, Lexicon, PhraseHit, get_lexicon, holds_any
+from .grouping import GroupingRules
+from .lexicon import ROMAN, Lexicon, PhraseHit, get_lexicon, holds_any, read_resource
 from .units import UnitMatch, UnitTable
 
 # Nothing but space, bullets and punctuation: what stands around a bare `Over 18 years`.
@@ -71,7 +72,6 @@ _OPS = {"ge": ("lower", True), "gt": ("lower", False), "le": ("upper", True), "l
 _SUBJECT_AFTER_RE = re.compile(r"\s*([≤<≥>])\s*(?=[^\W\d_])(?!(?:or|and|to|from|than|of|in)\b)", re.IGNORECASE)
 _REVERSED = {"≤": "ge", "<": "gt", "≥": "le", ">": "lt"}
 _MINUS_BEFORE_RE = re.compile(r"(?:^|[\s(])-$")  # a sign, not a dash between words or numbers
-_YEAR_MIN, _YEAR_MAX = 1900, 2100
 
 
 @dataclass
@@ -228,13 +228,17 @@ class QuantityParser:
     bare_units (bool): keep a number with a unit but no comparator (`for 30 days`,
         `4 weeks prior to screening`) as an equality or, with an anchor, a window.
         Defaults to True.
+    units (UnitTable): the unit forms. Defaults to the package's.
+    rules (GroupingRules): which neighbouring numbers make one quantity. Defaults to the
+        package's `quantity_rules.json`, read with `lexicon`.
     """
 
     def __init__(self, lexicon: Optional[Lexicon] = None, *, bare_units: bool = True,
-                 units: Optional[UnitTable] = None) -> None:
+                 units: Optional[UnitTable] = None, rules: Optional[GroupingRules] = None) -> None:
         self.lex = lexicon or get_lexicon()
         self.bare_units = bare_units
         self.units = units or _default_units()
+        self.rules = rules or GroupingRules(read_resource("quantity_rules.json"), self.lex)
 
     def __call__(self, text: str, offset: int = 0) -> List[dict]:
         """Parse `text`; offsets in the result are shifted by `offset`.
@@ -435,132 +439,20 @@ class QuantityParser:
     # -- grouping numbers into expressions ------------------------------------------------
 
     def _group(self, text: str, nums: List[_Num]) -> List[_Expr]:
+        """The numbers as expressions, grouped by the rules of `quantity_rules.json`."""
         exprs: List[_Expr] = []
-        i = 0
-        while i < len(nums):
-            num = nums[i]
-            nxt = nums[i + 1] if i + 1 < len(nums) else None
-            if nxt is not None and _unit_definition(text, num, nxt):
-                i += 2  # `(1 MET = 3.5 mL/kg/min)`: how a unit converts, no threshold
-                continue
-            if nxt is not None:
-                joined = self._join(text, num, nxt)
-                if joined is not None:
-                    exprs.append(joined)
-                    i += 2
-                    continue
-            listed = self._enumeration(text, nums, i)
-            if listed:  # `ECOG 0, 1, or 2`, `ASA 1 and 2`: consecutive values on a scale, one interval
-                first, last = nums[i], nums[i + listed]
-                exprs.append(_Expr(nums[i: i + listed + 1], lower=_bound(first.value, True),
-                                   upper=_bound(last.value, True), rule="list_joiners: consecutive values on a scale"))
-                i += listed + 1
-                continue
-            exprs.append(_Expr([num]))
-            if nxt is not None and exprs and self._is_alternative(text, num, nxt):
-                alt = _Expr([nxt], alternative_of=len(exprs) - 1, rule="alternative_joiners: a second spelling")
-                alt.extra["inherit"] = num
-                exprs.append(alt)
-                i += 2
-                continue
-            i += 1
+        for group in self.rules.group(text, nums, self):
+            expr = _Expr(group.nums, lower=group.lower, upper=group.upper, rule=group.rule)
+            if group.alternative:  # a second spelling takes the threshold of the number before
+                expr.alternative_of = len(exprs) - 1
+                expr.extra["inherit"] = exprs[-1].nums[0]
+            exprs.append(expr)
         return exprs
-
-    def _join(self, text: str, a: _Num, b: _Num) -> Optional[_Expr]:
-        """Two numbers that make one interval: `18-65 years`, `between 15 and 30`,
-        `≥8 and <10`, `ECOG 0 or 1`."""
-        gap = text[a.after: b.comp_start if b.comp_start is not None else b.start]
-        if len(gap) > 12 or "\n" in gap:
-            return None
-        joiner = gap.strip().lower()
-        if a.comp and b.comp:
-            kinds = {_OPS.get(a.comp, ("", 0))[0], _OPS.get(b.comp, ("", 0))[0]}
-            if kinds == {"lower", "upper"} and joiner in self.lex.bound_pair_joiners:
-                if a.unit and b.unit and a.unit.ucum != b.unit.ucum:
-                    return None
-                expr = _Expr([a, b], rule=f"bound_pair_joiners: {joiner!r}")
-                for n in (a, b):
-                    side, inclusive = _OPS[n.comp]
-                    setattr(expr, side, _bound(n.value, inclusive))
-                if expr.lower["value"] > expr.upper["value"]:
-                    return None  # `hemoglobin (<10 and >16 g/dl)`: two thresholds, outside a range
-                return expr
-            return None
-        if not a.comp and b.comp in ("lt", "le") and joiner in self.lex.range_joiners:
-            return self._open_below(a, b)  # `2 to <12 years`, `30 to < 60 mL/min`
-        # `BMI = 18.5-29.9 kg/m2`: the range is the value, and `=` goes if the pair is a range
-        equals_range = a.comp == "eq" and not b.comp and joiner in self.lex.equals_range_joiners
-        if (a.comp and not equals_range) or b.comp or a.reference or b.reference or a.titer or b.titer:
-            return None
-        if a.unit is not None and b.unit is not None and a.unit.ucum != b.unit.ucum:
-            return None
-        opener = a.opener_start is not None or equals_range  # `= 8-15` opens a range as `between`
-        if joiner in self.lex.range_joiners:
-            rule = f"range_joiners: {joiner!r}"
-        elif opener and joiner in self.lex.opened_range_joiners:
-            rule = f"opened_range_joiners: {joiner!r}" if not equals_range else f"equals_range_joiners: {joiner!r}"
-        elif joiner in self.lex.scale_range_joiners and self._scale_before(text, a):
-            rule = f"scale_range_joiners: {joiner!r}"
-        else:
-            return None
-        decimals = all("." in text[n.start:n.end] for n in (a, b))  # `pH 6.75-7.25`: no date or code
-        if not (opener or b.unit or a.unit or decimals or self._scale_before(text, a)
-                or self._age_before(text, a) or self.lex.age_after_re.match(text, b.right)):
-            return None
-        if not b.unit and all(_YEAR_MIN <= n.value <= _YEAR_MAX for n in (a, b)):
-            return None  # 2007-2017
-        if a.value > b.value:
-            return None  # not a range: `12-6` is rare and `2-1` reads as a ratio
-        if equals_range:
-            a.comp = None
-        return _Expr([a, b], lower=_bound(a.value, True), upper=_bound(b.value, True), rule=rule)
-
-    def _enumeration(self, text: str, nums: List[_Num], i: int) -> int:
-        """How many numbers after `nums[i]` continue a list of consecutive whole values on a
-        named scale (`ECOG 0, 1, or 2`, `ASA 1 and 2`): bare numbers joined by a list joiner.
-        0 when `nums[i]` starts no such list."""
-        first = nums[i]
-        if first.comp or first.unit or first.is_word or first.value != int(first.value):
-            return 0
-        count = 0
-        for prev, num in zip(nums[i:], nums[i + 1:]):
-            joiner = text[prev.after: num.start].strip().lower()
-            if (num.comp or num.unit or num.is_word or num.left != num.start or num.value != prev.value + 1
-                    or joiner not in self.lex.list_joiners):
-                break
-            count += 1
-        if count and not self._scale_before(text, first):
-            return 0
-        return count
-
-    @staticmethod
-    def _open_below(a: _Num, b: _Num) -> Optional[_Expr]:
-        """A bare number, a range joiner, then an upper threshold: the bare number is the
-        range's inclusive lower end."""
-        if a.reference or b.reference or a.titer or b.titer or a.temporal or b.temporal:
-            return None
-        if a.unit is not None and b.unit is not None and a.unit.ucum != b.unit.ucum:
-            return None
-        if a.value > b.value:
-            return None
-        return _Expr([a, b], lower=_bound(a.value, True), upper=_bound(b.value, b.comp == "le"),
-                     rule="range_joiners before an upper threshold: the first number is the lower end")
-
-    def _is_alternative(self, text: str, a: _Num, b: _Num) -> bool:
-        """`>2.5 mg/dL or 221 µmol/L`: the second spelling of one threshold; also
-        `within 3 months or 5 half-lives`: a second window under the same `within`."""
-        if not ((a.op or a.temporal) and a.unit and b.unit) or b.comp or b.suffix or b.temporal:
-            return False
-        gap = text[a.after: b.start].strip().lower()
-        if a.temporal and a.unit.is_time and b.unit.is_time:
-            return gap in self.lex.alternative_window_joiners
-        if gap not in self.lex.alternative_joiners:
-            return False
-        return a.unit.ucum != b.unit.ucum and not (a.unit.is_time or b.unit.is_time)
 
     # -- cues ------------------------------------------------------------------------------
 
-    def _scale_before(self, text: str, num: _Num) -> bool:
+    def scale_before(self, text: str, num: _Num) -> bool:
+        """A named scale word (`ECOG`, `grade`) right before the number's cues."""
         start = num.left
         return bool(self.lex.scale_before_re.search(text, max(0, start - 40), start))
 
@@ -569,7 +461,8 @@ class QuantityParser:
         m = _LAST_WORD_RE.search(text[max(0, expr.start - 30): expr.start])
         return bool(m) and m.group(1).lower() in self.lex.person_words
 
-    def _age_before(self, text: str, num: _Num) -> bool:
+    def age_before(self, text: str, num: _Num) -> bool:
+        """An age word (`aged`, `age of`) before the number's cues, in its clause."""
         start = num.left
         window = text[max(0, start - 40): start]
         cut = max(window.rfind(";"), window.rfind(". "), window.rfind("\n"))
@@ -775,7 +668,7 @@ class QuantityParser:
             for n in expr.nums
         ) or bool(_AGE_COMPARATOR_RE.match(text, expr.start, first.start)) or (  # `older than 18`
             first.reversed and bool(_AGE_WORD_AFTER_RE.match(text, expr.end)))  # `18 ≤ age`
-        age = (age_after or self._age_before(text, first) or self._person_before(text, expr)
+        age = (age_after or self.age_before(text, first) or self._person_before(text, expr)
                or bool(_AGE_WORD_RE.search(text[first.left:first.start]))
                or (unit is not None and unit.text.lower().endswith(self.lex.age_unit_endings)))
         explicit = any(n.temporal for n in expr.nums)  # `within`, `in the past`
@@ -802,7 +695,7 @@ class QuantityParser:
         """`≥2 immunosuppressants`, `at least one autoantibody`, `≥3 of`."""
         if any(n.value != int(n.value) or n.value < 0 for n in expr.nums):
             return False
-        if expr.nums[0].on_scale or self._scale_before(text, expr.nums[0]):
+        if expr.nums[0].on_scale or self.scale_before(text, expr.nums[0]):
             return False
         m = _NEXT_WORD_RE.match(text, expr.end)  # at a position: no copy of the text's rest
         if not m:
@@ -862,12 +755,6 @@ class QuantityParser:
             if rec["anchor"] is None and clause in first_anchor:
                 rec["anchor"] = first_anchor[clause]["anchor"]
                 rec["direction"] = rec["direction"] or first_anchor[clause]["direction"]
-
-
-def _unit_definition(text: str, a: _Num, b: _Num) -> bool:
-    """`1 MET = 3.5 mL/kg/min`, `1cmH2O=0.098 kPa`: one of a unit, equal to an amount of another."""
-    return (a.value == 1 and a.comp is None and a.unit is not None and b.comp == "eq"
-            and b.unit is not None and b.comp_start is not None and not text[a.after:b.comp_start].strip())
 
 
 class Occupied:

@@ -18,6 +18,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 
 from ..doctext import CharSpans, doc_text
 from ..extensions import CRITERIA_KEY, QUANTITIES_KEY, VALUES_KEY
+from ..grouping import GroupingRules
 from ..lexicon import Lexicon, read_resource
 from ..quantities import QuantityParser, find_qualitative_values
 from ..records import QuantityRecord
@@ -76,36 +77,51 @@ class QuantityFinder(RuleDataMixin):
         self.criteria_key = criteria_key
         self.bare_units = bare_units
         self.units = UnitTable()
-        self.set_rule_data(read_resource("quantity_lexicon.json"))
+        self.grouping_data = read_resource(self.grouping_file)
+        self.set_rule_data(read_resource(self.rules_file))
 
     rules_file = "quantity_lexicon.json"
+    grouping_file = "quantity_rules.json"
     units_file = "unit_forms.tsv"
 
     def set_rule_data(self, data: dict) -> None:
         """Use these word lists (the content of `quantity_lexicon.json`)."""
+        lexicon = Lexicon(data)
+        rules = GroupingRules(self.grouping_data, lexicon)  # its joiners name the lexicon's lists
         self.rule_data = data
-        self.parser = QuantityParser(Lexicon(data), bare_units=self.bare_units, units=self.units)
+        self.parser = QuantityParser(lexicon, bare_units=self.bare_units, units=self.units, rules=rules)
+
+    def set_grouping_rules(self, data: dict) -> None:
+        """Use these grouping rules (the content of `quantity_rules.json`)."""
+        self.parser.rules = GroupingRules(data, self.parser.lex)
+        self.grouping_data = data
 
     def set_unit_forms(self, text: Optional[str]) -> None:
         """Read units with these forms (a `unit_forms.tsv` content; None: the package's)."""
         self.units = UnitTable(None if text is None or text == read_forms_text() else text)
         self.parser.units = self.units
 
-    # the unit table travels with the word lists: a saved pipeline reads units as it was saved
+    # the grouping rules and the unit table travel with the word lists: a saved pipeline
+    # reads quantities as it did when it was saved
     def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
-        return srsly.msgpack_dumps({"rules": self.rule_data, "unit_forms": self.units.text})
+        return srsly.msgpack_dumps({"rules": self.rule_data, "grouping": self.grouping_data,
+                                    "unit_forms": self.units.text})
 
     def from_bytes(self, data: bytes, *, exclude: Iterable[str] = tuple()) -> "QuantityFinder":
         msg = srsly.msgpack_loads(data)
+        self.grouping_data = msg.get("grouping") or read_resource(self.grouping_file)
         self.set_rule_data(msg["rules"])
         self.set_unit_forms(msg.get("unit_forms"))
         return self
 
     def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> None:
         super().to_disk(path, exclude=exclude)
+        srsly.write_json(Path(path) / self.grouping_file, self.grouping_data)
         (Path(path) / self.units_file).write_text(self.units.text, encoding="utf-8")
 
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "QuantityFinder":
+        grouping = Path(path) / self.grouping_file
+        self.grouping_data = srsly.read_json(grouping) if grouping.exists() else read_resource(self.grouping_file)
         super().from_disk(path, exclude=exclude)
         file = Path(path) / self.units_file
         self.set_unit_forms(file.read_text(encoding="utf-8") if file.exists() else None)
