@@ -10,7 +10,7 @@ validates them on load and applies them; the checks a rule may name are `CHECKS`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterator, List, Optional, Protocol, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Protocol, Sequence, Tuple
 
 from .errors import RuleFileError
 from .lexicon import Lexicon
@@ -204,7 +204,14 @@ class _Rule:
             if field not in ("comparator", "unit", "value") and not isinstance(want, bool):
                 raise bad(f"`{field}` must be true or false")
             tests.append(_PATTERN_KEYS[field](want))
-        return lambda n: all(test(n) for test in tests)
+
+        def matches(n) -> bool:  # a loop, not all() over a generator: this runs per number
+            for test in tests:
+                if not test(n):
+                    return False
+            return True
+
+        return matches
 
     def _production(self, section: str, value, bad) -> None:
         if value == "nothing" and section == "pairs":
@@ -279,46 +286,51 @@ class GroupingRules:
         self.pairs: List[_Rule] = sections["pairs"]
         self.lists: List[_Rule] = sections["lists"]
         self.alternatives: List[_Rule] = sections["alternatives"]
+        # every joiner of a section: most pairs of numbers have none between them
+        self._pair_joiners = frozenset().union(*(rule.joiners for rule in self.pairs))
+        self._alternative_joiners = frozenset().union(*(rule.joiners for rule in self.alternatives))
 
     def __reduce__(self):  # compiled tests are closures: pickle the data, compile again
         return (type(self), (self.data, self.lexicon, self.source))
 
     def group(self, text: str, nums: Sequence, cues: Cues) -> List[Group]:
         """The numbers of `text` (in text order) as groups, in text order."""
-        return list(self._groups(text, nums, cues))
-
-    def _groups(self, text: str, nums: Sequence, cues: Cues) -> Iterator[Group]:
-        i, count = 0, len(nums)
+        count = len(nums)
+        if count < 2:  # most criteria: one number or none, nothing to group
+            return [Group([num]) for num in nums]
+        groups: List[Group] = []
         reach: Dict[int, Tuple[int, int]] = {}
+        i = 0
         while i < count:
             num = nums[i]
             nxt = nums[i + 1] if i + 1 < count else None
-            if nxt is not None:
-                joiner = _joiner(text, num, nxt)
+            joiner = _joiner(text, num, nxt) if nxt is not None else None
+            if joiner is not None and joiner[0] in self._pair_joiners:
                 rule = self._pair_rule(cues, text, num, nxt, joiner)
                 if rule is not None:
                     if not rule.nothing:
                         lower, upper = rule.bounds(num, nxt)
                         if rule.drop_first_comparator:
                             num.comp = None
-                        yield Group([num, nxt], lower, upper, f"rule {rule.name!r}: {joiner[0]!r}")
+                        groups.append(Group([num, nxt], lower, upper, f"rule {rule.name!r}: {joiner[0]!r}"))
                     i += 2
                     continue
-            listed = self._list(cues, text, nums, i, reach)
+            listed = self._list(cues, text, nums, i, reach) if self.lists else None
             if listed is not None:
                 rule, last = listed
                 lower, upper = rule.bounds(num, nums[last])
-                yield Group(list(nums[i: last + 1]), lower, upper, f"rule {rule.name!r}")
+                groups.append(Group(list(nums[i: last + 1]), lower, upper, f"rule {rule.name!r}"))
                 i = last + 1
                 continue
-            yield Group([num])
-            if nxt is not None:
-                rule = self._alternative_rule(cues, text, num, nxt)
+            groups.append(Group([num]))
+            if joiner is not None and joiner[0] in self._alternative_joiners:
+                rule = self._alternative_rule(cues, text, num, nxt, joiner)
                 if rule is not None:
-                    yield Group([nxt], rule=f"rule {rule.name!r}", alternative=True)
+                    groups.append(Group([nxt], rule=f"rule {rule.name!r}", alternative=True))
                     i += 2
                     continue
             i += 1
+        return groups
 
     def _pair_rule(self, cues: Cues, text: str, a, b, joiner: Tuple[str, int, bool]) -> Optional[_Rule]:
         words, length, one_line = joiner
@@ -357,8 +369,8 @@ class GroupingRules:
                     return rule, last
         return None
 
-    def _alternative_rule(self, cues: Cues, text: str, a, b) -> Optional[_Rule]:
-        words, length, one_line = _joiner(text, a, b)
+    def _alternative_rule(self, cues: Cues, text: str, a, b, joiner: Tuple[str, int, bool]) -> Optional[_Rule]:
+        words, length, one_line = joiner
         for rule in self.alternatives:
             if words not in rule.joiners or (rule.gap is not None and (length > rule.gap or not one_line)):
                 continue

@@ -21,6 +21,7 @@ from itertools import accumulate
 from typing import Dict, List, Optional, Tuple
 
 from .grouping import GroupingRules
+from .kinds import KindRules
 from .lexicon import ROMAN, Lexicon, PhraseHit, get_lexicon, holds_any, read_resource
 from .units import UnitMatch, UnitTable
 
@@ -52,7 +53,6 @@ _NEXT_WORD_RE = re.compile(r"\s*([A-Za-z][\w/-]*)")
 _OF_WHAT_RE = re.compile(r"\s*of\s+(?:the\s+)?(?:following|these|those|\w+)")  # `≥3 of the following`
 _LETTER_RE = re.compile(r"[^\W\d_]")
 _WORD_DASH_RE = re.compile(r"([A-Za-z]+)-$")
-_AGE_WORD_RE = re.compile(r"\bages?\b", re.IGNORECASE)
 _AGE_WORD_AFTER_RE = re.compile(r"\s*(?:ages?|aged)\b", re.IGNORECASE)
 _LAST_WORD_RE = re.compile(r"([A-Za-z]+)[\s,:]*$")
 _ROMAN_NUMERAL_RE = re.compile(ROMAN, re.IGNORECASE)
@@ -231,14 +231,18 @@ class QuantityParser:
     units (UnitTable): the unit forms. Defaults to the package's.
     rules (GroupingRules): which neighbouring numbers make one quantity. Defaults to the
         package's `quantity_rules.json`, read with `lexicon`.
+    kinds (KindRules): what kind each quantity is. Defaults to the package's
+        `quantity_kinds.json`.
     """
 
     def __init__(self, lexicon: Optional[Lexicon] = None, *, bare_units: bool = True,
-                 units: Optional[UnitTable] = None, rules: Optional[GroupingRules] = None) -> None:
+                 units: Optional[UnitTable] = None, rules: Optional[GroupingRules] = None,
+                 kinds: Optional[KindRules] = None) -> None:
         self.lex = lexicon or get_lexicon()
         self.bare_units = bare_units
         self.units = units or _default_units()
         self.rules = rules or GroupingRules(read_resource("quantity_rules.json"), self.lex)
+        self.kinds = kinds or KindRules(read_resource("quantity_kinds.json"))
 
     def __call__(self, text: str, offset: int = 0) -> List[dict]:
         """Parse `text`; offsets in the result are shifted by `offset`.
@@ -503,7 +507,7 @@ class QuantityParser:
         if unit is not None and unit.is_time:  # only a time can be a window with an anchor
             anchor, anchor_end, trigger = self._anchor(text, expr.end)
             after = self.lex.temporal_after_re.match(text, expr.end)
-        kind = self._kind(text, expr, unit, temporal or bool(after) or anchor is not None)
+        kind, kind_rule = self._kind(text, expr, unit, temporal or bool(after) or anchor is not None)
         direction = self._direction(text, expr, trigger) if kind == "temporal" else None
         if kind != "temporal":
             anchor = anchor_end = None
@@ -525,10 +529,10 @@ class QuantityParser:
             "scale_max": first.scale_max,
             "alternative_of": None,
             "pair": first.pair,
-            "rules": self._explain(text, expr, kind, trigger if anchor is not None else None),
+            "rules": self._explain(text, expr, kind, kind_rule, trigger if anchor is not None else None),
         }
 
-    def _explain(self, text: str, expr: _Expr, kind: str, trigger: Optional[str]) -> List[str]:
+    def _explain(self, text: str, expr: _Expr, kind: str, kind_rule: str, trigger: Optional[str]) -> List[str]:
         """The word lists and steps that made a record, in reading order: what `annotate
         --explain` shows (`comparators_before: 'at least' -> ge`, `unit_forms: 'mg/dL' -> mg/dL`)."""
         rules: List[str] = []
@@ -561,7 +565,7 @@ class QuantityParser:
                              f"{'inclusive' if num.inclusive else 'exclusive'}")
         if expr.rule is not None:
             rules.append(expr.rule)
-        rules.append(f"kind: {kind}")
+        rules.append(f"kind: {kind} (rule {kind_rule!r})")
         if trigger is not None:
             rules.append(f"temporal_after: {trigger!r} names the anchor")
         return rules
@@ -655,43 +659,34 @@ class QuantityParser:
         first.temporal_phrase = " ".join(m.group().lower().split())
         return "le"
 
-    def _kind(self, text: str, expr: _Expr, unit: Optional[UnitMatch], temporal: bool) -> str:
+    def _kind(self, text: str, expr: _Expr, unit: Optional[UnitMatch], window: bool) -> Tuple[str, str]:
+        """The quantity's kind and the kind rule (`quantity_kinds.json`) that gave it."""
+        return self.kinds.decide(_KindFeatures(self, text, expr, unit, window))
+
+    def age_cue(self, text: str, expr: _Expr, unit: Optional[UnitMatch]) -> bool:
+        """An age word before or after the quantity (`aged`, `years old`, `or older`, `18 ≤
+        age`), `older than` before it, a person word before it (`women over 18 years`), a
+        unit that says it (`years-old`), or a criterion that is nothing but a number of years."""
         first = expr.nums[0]
-        if unit is not None and not unit.is_time:  # a lab or dose unit: no age cue can matter
-            if unit.dimension in self.lex.dose_dimensions or unit.ucum in self.lex.dose_ucum:
-                return "dose"
-            return "numeric"
-        age_after = bool(self.lex.age_after_re.match(text, expr.end)) or (
-            unit is not None and unit.is_time and bool(self.lex.age_after_time_re.match(text, expr.end))
-        ) or any(
-            n.suffix and text[n.right - 8: n.right].lower().rstrip().endswith(self.lex.age_suffix_words)
-            for n in expr.nums
-        ) or bool(_AGE_COMPARATOR_RE.match(text, expr.start, first.start)) or (  # `older than 18`
-            first.reversed and bool(_AGE_WORD_AFTER_RE.match(text, expr.end)))  # `18 ≤ age`
-        age = (age_after or self.age_before(text, first) or self._person_before(text, expr)
-               or bool(_AGE_WORD_RE.search(text[first.left:first.start]))
-               or (unit is not None and unit.text.lower().endswith(self.lex.age_unit_endings)))
-        explicit = any(n.temporal for n in expr.nums)  # `within`, `in the past`
+        if (self.lex.age_after_re.match(text, expr.end)
+                or (unit is not None and unit.is_time and self.lex.age_after_time_re.match(text, expr.end))
+                or any(n.suffix and text[n.right - 8: n.right].lower().rstrip().endswith(self.lex.age_suffix_words)
+                       for n in expr.nums)
+                or _AGE_COMPARATOR_RE.match(text, expr.start, first.start)  # `older than 18`
+                or (first.reversed and _AGE_WORD_AFTER_RE.match(text, expr.end))):  # `18 ≤ age`
+            return True
+        if (self.age_before(text, first) or self._person_before(text, expr)
+                or self.lex.age_before_re.search(text, first.left, first.start)  # `aged between`, `under the age of`
+                or (unit is not None and unit.text.lower().endswith(self.lex.age_unit_endings))):
+            return True
         # a criterion that is nothing but a number of years (`- Over 18 years`) is an age;
         # bullets and punctuation are short, so only a few characters are read either side
-        age = age or (unit is not None and unit.ucum == "a" and not explicit
-                      and expr.start <= _BARE_MAX and len(text) - expr.end <= _BARE_MAX
-                      and _BARE_RE.match(text[:expr.start]) is not None
-                      and _BARE_RE.match(text[expr.end:]) is not None)
-        if unit is not None and unit.is_time:
-            if age and not explicit and unit.ucum in self.lex.age_units:
-                return "age"
-            if temporal:
-                return "temporal"
-            return "duration"
-        if age and not first.reference and not first.titer:
-            return "age"
-        if not first.reference and not first.titer and first.scale_max is None and not first.reversed:
-            if self._is_count(text, expr):
-                return "count"
-        return "numeric"
+        return (unit is not None and unit.ucum == "a" and not any(n.temporal for n in expr.nums)
+                and expr.start <= _BARE_MAX and len(text) - expr.end <= _BARE_MAX
+                and _BARE_RE.match(text[:expr.start]) is not None
+                and _BARE_RE.match(text[expr.end:]) is not None)
 
-    def _is_count(self, text: str, expr: _Expr) -> bool:
+    def is_count(self, text: str, expr: _Expr) -> bool:
         """`≥2 immunosuppressants`, `at least one autoantibody`, `≥3 of`."""
         if any(n.value != int(n.value) or n.value < 0 for n in expr.nums):
             return False
@@ -755,6 +750,40 @@ class QuantityParser:
             if rec["anchor"] is None and clause in first_anchor:
                 rec["anchor"] = first_anchor[clause]["anchor"]
                 rec["direction"] = rec["direction"] or first_anchor[clause]["direction"]
+
+
+class _KindFeatures:
+    """What the kind rules read of one quantity; the costly cues are computed when a rule
+    asks for them (each rule that reaches one asks once)."""
+
+    def __init__(self, parser: QuantityParser, text: str, expr: _Expr, unit: Optional[UnitMatch],
+                 window: bool) -> None:
+        self._parser, self._text, self._expr, self._unit = parser, text, expr, unit
+        first = expr.nums[0]
+        self.window = window
+        self.reference = first.reference is not None
+        self.titer = first.titer
+        self.scale_max = first.scale_max is not None
+        self.reversed = first.reversed
+        if unit is None:
+            self.unit = "none"
+        elif unit.is_time:
+            self.unit = "age_time" if unit.ucum in parser.lex.age_units else "time"
+        else:
+            lex = parser.lex
+            self.unit = "dose" if unit.dimension in lex.dose_dimensions or unit.ucum in lex.dose_ucum else "other"
+
+    @property
+    def temporal_cue(self) -> bool:  # read when asked: the grammar may add an anchored window's cue
+        return any(n.temporal for n in self._expr.nums)
+
+    @property
+    def age_cue(self) -> bool:  # the costly cues are read only when a rule asks (no lock of
+        return self._parser.age_cue(self._text, self._expr, self._unit)  # cached_property)
+
+    @property
+    def count_cue(self) -> bool:
+        return self._parser.is_count(self._text, self._expr)
 
 
 class Occupied:

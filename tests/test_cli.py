@@ -42,7 +42,7 @@ def test_cli_annotate_explain_names_the_rules_of_each_constraint():
     plain = json.loads(runner.invoke(app, ["annotate", "-"], input=text).stdout.splitlines()[0])
     iga, stroke = explained["constraints"]
     assert iga["explain"][:3] == ["comparators_before: '<' -> lt", "number: '10' = 10", "unit_forms: 'mg/dL' -> mg/dL"]
-    assert "kind: numeric" in iga["explain"]
+    assert "kind: numeric (rule 'measurement unit')" in iga["explain"]
     assert stroke["explain"][0] == "temporal_before: 'within the past' -> le"
     assert "context_rules: 'no' -> negated" in stroke["explain"] and stroke["negated"]
     assert all("explain" not in c for c in plain["constraints"])

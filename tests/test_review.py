@@ -268,4 +268,4 @@ def test_review_cli_annotate_format_html(tmp_path):
     assert result.exit_code == 0, result.output
     page = Page(out.read_text(encoding="utf-8"))
     assert "rules" in [e.text for e in page.elements if e.tag == "th"]
-    assert "kind: numeric" in [e.text for e in page.elements if e.tag == "li"]
+    assert "kind: numeric (rule 'measurement unit')" in [e.text for e in page.elements if e.tag == "li"]

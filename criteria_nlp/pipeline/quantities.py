@@ -19,6 +19,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 from ..doctext import CharSpans, doc_text
 from ..extensions import CRITERIA_KEY, QUANTITIES_KEY, VALUES_KEY
 from ..grouping import GroupingRules
+from ..kinds import KindRules
 from ..lexicon import Lexicon, read_resource
 from ..quantities import QuantityParser, find_qualitative_values
 from ..records import QuantityRecord
@@ -59,6 +60,11 @@ def _logic_phrases(doc: Doc, criteria_key: str) -> Dict[int, Tuple[int, int]]:
     return {i: phrase for i, phrase in phrases if phrase is not None}
 
 
+def _read_saved(file: Path) -> dict:
+    """A rule file saved with a pipeline, or the package's when the pipeline has none."""
+    return srsly.read_json(file) if file.exists() else read_resource(file.name)
+
+
 class QuantityFinder(RuleDataMixin):
     """Find threshold expressions in every criterion of a Doc.
 
@@ -78,10 +84,12 @@ class QuantityFinder(RuleDataMixin):
         self.bare_units = bare_units
         self.units = UnitTable()
         self.grouping_data = read_resource(self.grouping_file)
+        self.kinds_data = read_resource(self.kinds_file)
         self.set_rule_data(read_resource(self.rules_file))
 
     rules_file = "quantity_lexicon.json"
     grouping_file = "quantity_rules.json"
+    kinds_file = "quantity_kinds.json"
     units_file = "unit_forms.tsv"
 
     def set_rule_data(self, data: dict) -> None:
@@ -89,27 +97,35 @@ class QuantityFinder(RuleDataMixin):
         lexicon = Lexicon(data)
         rules = GroupingRules(self.grouping_data, lexicon)  # its joiners name the lexicon's lists
         self.rule_data = data
-        self.parser = QuantityParser(lexicon, bare_units=self.bare_units, units=self.units, rules=rules)
+        self.parser = QuantityParser(lexicon, bare_units=self.bare_units, units=self.units, rules=rules,
+                                     kinds=KindRules(self.kinds_data))
 
     def set_grouping_rules(self, data: dict) -> None:
         """Use these grouping rules (the content of `quantity_rules.json`)."""
         self.parser.rules = GroupingRules(data, self.parser.lex)
         self.grouping_data = data
 
+    def set_kind_rules(self, data: dict) -> None:
+        """Use these kind rules (the content of `quantity_kinds.json`)."""
+        self.parser.kinds = KindRules(data)
+        self.kinds_data = data
+
     def set_unit_forms(self, text: Optional[str]) -> None:
         """Read units with these forms (a `unit_forms.tsv` content; None: the package's)."""
         self.units = UnitTable(None if text is None or text == read_forms_text() else text)
         self.parser.units = self.units
 
-    # the grouping rules and the unit table travel with the word lists: a saved pipeline
-    # reads quantities as it did when it was saved
+    # the grammar's rules and unit table travel with the word lists: a saved pipeline reads
+    # quantities as it did when it was saved (a pipeline saved without a rules file reads
+    # the package's)
     def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
         return srsly.msgpack_dumps({"rules": self.rule_data, "grouping": self.grouping_data,
-                                    "unit_forms": self.units.text})
+                                    "kinds": self.kinds_data, "unit_forms": self.units.text})
 
     def from_bytes(self, data: bytes, *, exclude: Iterable[str] = tuple()) -> "QuantityFinder":
         msg = srsly.msgpack_loads(data)
         self.grouping_data = msg.get("grouping") or read_resource(self.grouping_file)
+        self.kinds_data = msg.get("kinds") or read_resource(self.kinds_file)
         self.set_rule_data(msg["rules"])
         self.set_unit_forms(msg.get("unit_forms"))
         return self
@@ -117,11 +133,12 @@ class QuantityFinder(RuleDataMixin):
     def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> None:
         super().to_disk(path, exclude=exclude)
         srsly.write_json(Path(path) / self.grouping_file, self.grouping_data)
+        srsly.write_json(Path(path) / self.kinds_file, self.kinds_data)
         (Path(path) / self.units_file).write_text(self.units.text, encoding="utf-8")
 
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "QuantityFinder":
-        grouping = Path(path) / self.grouping_file
-        self.grouping_data = srsly.read_json(grouping) if grouping.exists() else read_resource(self.grouping_file)
+        self.grouping_data = _read_saved(Path(path) / self.grouping_file)
+        self.kinds_data = _read_saved(Path(path) / self.kinds_file)
         super().from_disk(path, exclude=exclude)
         file = Path(path) / self.units_file
         self.set_unit_forms(file.read_text(encoding="utf-8") if file.exists() else None)
