@@ -213,6 +213,10 @@ class Lexicon:
         self.range_joiners = frozenset(data["range_joiners"])
         self.scale_range_joiners = frozenset(data["scale_range_joiners"])
         self.list_joiners = frozenset(data["list_joiners"])
+        # what ends a list of single digits (`0,1 or 2`): a joiner's words and the last digit
+        list_words = sorted({j.strip(" ,") for j in self.list_joiners} - {""}, key=len, reverse=True)
+        self.digit_list_end_re = re.compile(
+            r"\s*,?\s*(?:" + "|".join(re.escape(w) for w in list_words) + r")\s*(\d)(?![\w.,])", re.IGNORECASE)
         self.age_units = frozenset(data["age_units"])
         self.direction_cues = {_key(k): v for k, v in data["direction_cues"].items()}
         self.direction_words_after = {_key(k): v for k, v in data["direction_words_after"].items()}

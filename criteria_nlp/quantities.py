@@ -59,6 +59,9 @@ _ROMAN_NUMERAL_RE = re.compile(ROMAN, re.IGNORECASE)
 # three or more numbers joined by bare dashes are a date, a phone number or a code, no range;
 # a chain starts where a run of digits starts (from inside a run, `\d+` would back off digit
 # by digit at every position: quadratic in a long run of digits)
+# single digits joined by commas (`0,1`, `0, 1, 2`): a list when a list joiner and the next
+# digit follow (`Lexicon.digit_list_end_re`); a run starts at a digit after no word character
+_DIGIT_RUN_RE = re.compile(r"(?<![\w.,])\d(?![\d.])(?:\s*,\s*\d(?![\d.]))+")
 _DASH_CHAIN_RE = re.compile(r"(?<!\d)\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?){2,}")
 _TITER_RE = re.compile(r"\s*:\s*(\d+)")
 _RATIO_RE = re.compile(r"(\s*)/(\s*)(\d+(?:\.\d+)?)(?![\d.,^])")  # `140/90`, `180 / 110 mmHg`
@@ -274,15 +277,35 @@ class QuantityParser:
 
     # -- numbers and their surroundings ---------------------------------------------------
 
+    def _digit_lists(self, text: str) -> List[_Num]:
+        """`ECOG 0,1 or 2`, `score of 1,2 or 3`: consecutive single digits listed with commas
+        before a list joiner are values, not a decimal comma (`0,1` is no 0.1 there)."""
+        nums: List[_Num] = []
+        if "," not in text:
+            return nums
+        for m in _DIGIT_RUN_RE.finditer(text):
+            last = self.lex.digit_list_end_re.match(text, m.end())
+            if last is None:
+                continue
+            digits = [(i, int(c)) for i, c in enumerate(m.group(), m.start()) if c.isdigit()]
+            digits.append((last.start(1), int(last.group(1))))
+            if all(b == a + 1 for (_, a), (_, b) in zip(digits, digits[1:])):
+                nums.extend(_Num(i, i + 1, float(v)) for i, v in digits)
+        return nums
+
     def _numbers(self, text: str) -> List[_Num]:
-        found: List[_Num] = []
-        chains = iter([(m.start(), m.end()) for m in _DASH_CHAIN_RE.finditer(text)] + [(len(text) + 1,) * 2])
+        found: List[_Num] = self._digit_lists(text)
+        # numbers inside a dash chain or a digit list are not read again
+        taken = [(m.start(), m.end()) for m in _DASH_CHAIN_RE.finditer(text)]
+        if found:
+            taken = sorted(taken + [(n.start, n.end) for n in found])
+        chains = iter(taken + [(len(text) + 1,) * 2])
         chain = next(chains)
         for m in _NUMBER_RE.finditer(text):
             while chain[1] <= m.start():
                 chain = next(chains)
             if not m.group() or chain[0] <= m.start():
-                continue  # in a dash chain: `2019-01-15`, `555-123-4567`, `1-2-3`
+                continue  # in a dash chain: `2019-01-15`, `555-123-4567`, `1-2-3`; or a listed digit
             word = _WORD_DASH_RE.search(text, max(0, m.start() - 12), m.start())
             if word and self.units.match(word.group(1), 0) is None:
                 continue  # `COVID-19`, `IL-6`, `SLEDAI-2000`; but `8yr-18yrs` is a range
@@ -290,7 +313,9 @@ class QuantityParser:
             if value is None:
                 continue
             start = m.start()
-            if _NEG_RE.search(text, max(0, start - 4), start):  # `≤ -2.5`
+            if _NEG_RE.search(text, max(0, start - 4), start) or (  # `≤ -2.5`
+                    _MINUS_BEFORE_RE.search(text, max(0, start - 2), start)  # `below -2 SD`
+                    and self.lex.comp_before_re.search(text, max(0, start - 61), start - 1)):
                 start -= 1
                 value = -value
             else:

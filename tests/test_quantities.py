@@ -60,6 +60,12 @@ def _b(value, inclusive):
         ("no more than 3 previous chemotherapy regimens", "no more than 3", "count", None, _b(3, True), None, None),
         # a negated comparator turns it around
         ("weight no lower than 50 kg", "no lower than 50 kg", "numeric", _b(50, True), None, "kg", "kg"),
+        # standard deviations from a reference mean; a minus sign after a comparator in words
+        ("BMD T-score ≤ -2.5 SD at the lumbar spine", "≤ -2.5 SD", "numeric", None, _b(-2.5, True), "SD", "{SD}"),
+        ("height below -2 SD for age and sex", "below -2 SD", "numeric", None, _b(-2, False), "SD", "{SD}"),
+        ("a test score 1.5 SDs or more below the norm", "1.5 SDs or more", "numeric", _b(1.5, True), None, "SDs", "{SD}"),
+        ("z-score less than -2.0", "less than -2.0", "numeric", None, _b(-2, False), None, None),
+        ("haemoglobin 9,5 or more", "9,5 or more", "numeric", _b(9.5, True), None, None, None),  # a decimal comma
         ("tumour size not larger than 3 cm", "not larger than 3 cm", "numeric", None, _b(3, True), "cm", "cm"),
         # a range with a comparator on its upper end only, and two bounds joined by `or`
         ("creatinine clearance 30 to < 60 mL/min", "30 to < 60 mL/min", "numeric", _b(30, True), _b(60, False), "mL/min", "mL/min"),
@@ -204,6 +210,10 @@ def test_quantities_titers(text, expr, value):
         ("neuropathy > grade II", "> grade II", _b(2, False), None),
         # consecutive values listed on a scale are one interval
         ("ECOG performance status 0, 1, or 2", "0, 1, or 2", _b(0, True), _b(2, True)),
+        # single digits listed with commas are values, not a decimal comma (`0,1` is no 0.1)
+        ("ECOG PS 0,1 or 2", "0,1 or 2", _b(0, True), _b(2, True)),
+        ("ECOG 0,1, or 2", "0,1, or 2", _b(0, True), _b(2, True)),
+        ("ICDAS II score of 1,2 or 3", "1,2 or 3", _b(1, True), _b(3, True)),
         ("ASA 1 and 2", "1 and 2", _b(1, True), _b(2, True)),
         ("NYHA class II, III or IV heart failure", "II, III or IV", _b(2, True), _b(4, True)),
         ("severe heart failure (NYHA III and IV)", "III and IV", _b(3, True), _b(4, True)),

@@ -84,6 +84,7 @@ DIMENSIONS: Dict[str, str] = {
     "not a time span, so is_time is False",
     "score": "score points",
     "percentile_rank": "a rank in a reference population: 95th percentile (growth charts)",
+    "standard_score": "standard deviations from a reference mean: T-score ≤ -2.5 SD, height < -2 SD",
     "titer": "the word titer/titre (the 1:80 ratio itself is parsed elsewhere)",
     "half_lives": "time in multiples of a drug's elimination half-life: 5 half-lives",
     "time": "durations: years, months, weeks, days, hours, minutes, seconds; ms too, "
