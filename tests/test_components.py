@@ -67,6 +67,14 @@ def test_components_linker_subjects(rules, text, expected):
     assert subjects(doc) == expected
 
 
+def test_components_linker_takes_the_entity_before_the_bracket_a_threshold_opens(nlp):
+    """With no reading of the rules (the aside goes on: `using ...`), a recognised entity right
+    before the bracket is the subject of the thresholds inside it."""
+    doc = run_until(nlp, "Subject has lower handgrip strength (<26 kg in men; <18 kg in women) using dynamometer",
+                    "criteria_linker")
+    assert subjects(doc) == [("<26 kg", "lower handgrip strength"), ("<18 kg", "lower handgrip strength")]
+
+
 def test_components_linker_keeps_coordinated_members(nlp):
     """Members come from recognised entities: the default pipeline."""
     doc = run_until(nlp, "No history of myocardial infarction or stroke within the past 6 months", "criteria_linker")

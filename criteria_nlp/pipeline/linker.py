@@ -307,6 +307,8 @@ class SubjectLinker(RuleDataMixin):
             rec["kind"] in ("duration", "temporal")
         before = None if right_time else entities.last_ending_by(lo, threshold)
         gap = text[entities[before][1]:threshold] if before is not None else ""
+        if subject is None and gap.rstrip().endswith(("(", "[")):
+            gap = gap.rstrip()[:-1]  # `handgrip strength (<26 kg in men; ...) using`: no other reading
         if usable(before) and self.finder.only_fillers(gap) and (
                 rec["kind"] not in ("count", "dose") and rec.get("unit") != "%"
                 # `Viral load < 200 copies`: a bare number right after a measurement is its value
