@@ -358,60 +358,89 @@ class QuantityParser:
         return self.lex.comp_before_re.search(text, max(0, sign_start - 30), sign_start) is not None
 
     def _right(self, text: str, num: _Num) -> None:
-        pos = num.end
-        if num.value == 1 and not num.is_word:
-            m = _TITER_RE.match(text, pos)
-            if m:
-                titer = _finite(m.group(1))
-                if titer is not None:
-                    num.titer, num.value, pos = True, titer, m.end()
-        if not num.titer:
-            m = _RATIO_RE.match(text, pos)
-            second = _finite(m.group(3)) if m else None
-            if second is not None:
-                unit = self.units.match(text, m.end())
-                if unit is not None and unit.dimension == "pressure":  # 140/90 mmHg
-                    num.pair, num.unit, pos = second, unit, unit.end
-                elif m.group(1) or m.group(2):
-                    pass  # `10 / 20`: with spaces, a pair only before a pressure unit
-                elif unit is None and second >= num.value:  # 141/150: a score and its maximum
-                    num.scale_max, pos = second, m.end()
-                elif unit is None and self.lex.paired_value_re.search(text, max(0, num.start - 60), num.start):
-                    num.pair, pos = second, m.end()  # `blood pressure < 140/90`: no unit written
+        """Read what follows a number, in this order: a titer or a second value (`1:80`,
+        `140/90`, `141/150`), a `+`, a reference or a unit (`2.5 × ULN`, `mg/dL`), a
+        comparator after it (`or more`, `18 ≤ age`), then inclusivity words."""
+        pos = self._titer_or_pair(text, num, num.end)
         if text.startswith("+", pos) and not text[pos + 1: pos + 2].isdigit():
             num.suffix, pos = "ge", pos + 1
+        pos = self._reference_or_unit(text, num, pos)
+        num.right = self._comparator_after(text, num, pos)
+        m = self.lex.inclusivity_re.match(text, num.right)
+        if m:  # `50 kg (inclusive)`, `< 1.5 mg/dL or equal`: read, and left out of the span
+            word = m.group("word") or m.group("bare")
+            num.inclusive = self.lex.inclusivity_words[" ".join(word.lower().split())]
+            num.marker_end = m.end()
+
+    def _titer_or_pair(self, text: str, num: _Num, pos: int) -> int:
+        """`1:80` (a titer), `140/90 mmHg` and `blood pressure < 140/90` (a paired value),
+        `141/150` (a score and its maximum). RETURNS (int): where reading goes on."""
+        if num.value == 1 and not num.is_word:
+            m = _TITER_RE.match(text, pos)
+            titer = _finite(m.group(1)) if m else None
+            if titer is not None:
+                num.titer, num.value = True, titer
+                return m.end()
+        m = _RATIO_RE.match(text, pos)
+        second = _finite(m.group(3)) if m else None
+        if second is not None:
+            unit = self.units.match(text, m.end())
+            if unit is not None and unit.dimension == "pressure":  # 140/90 mmHg
+                num.pair, num.unit = second, unit
+                return unit.end
+            if m.group(1) or m.group(2):
+                return pos  # `10 / 20`: with spaces, a pair only before a pressure unit
+            if unit is None and second >= num.value:  # 141/150: a score and its maximum
+                num.scale_max = second
+                return m.end()
+            if unit is None and self.lex.paired_value_re.search(text, max(0, num.start - 60), num.start):
+                num.pair = second  # `blood pressure < 140/90`: no unit written
+                return m.end()
+        return pos
+
+    def _reference_or_unit(self, text: str, num: _Num, pos: int) -> int:
+        """`2.5 × ULN`, `3 times normal` (a reference), else a unit: `mg/dL`, `>50-year-old`,
+        `6 consecutive weeks`, `24+3 weeks`. RETURNS (int): where reading goes on."""
+        if num.unit is not None:
+            return pos  # read with its pair: `140/90 mmHg`
         m = self.lex.reference_re.match(text, pos)
-        if m and num.unit is None:
+        if m:
             if m.group("ref") is not None:
                 num.reference = self.lex.references[" ".join(m.group("ref").lower().split())]
             else:
                 num.reference = self.lex.multiplied_references[" ".join(m.group("mref").lower().split())]
-            pos = m.end()
-        elif num.unit is None and not num.titer:
-            unit = self.units.match(text, _skip_spaces(text, pos))
-            if unit is None and text.startswith("-", pos) and text[pos + 1: pos + 2].isalpha():
-                unit = self.units.match(text, pos + 1)  # `>50-year-old`, `≥ 12-week`: a time only
-                if unit is not None and not unit.is_time:
-                    unit = None
-                num.hyphened = unit is not None
-            if unit is None:
-                m = self.lex.unit_modifier_re.match(text, pos)
-                unit = self.units.match(text, m.end()) if m else None
-                if unit is not None and not unit.is_time:
-                    unit = None
-            if unit is None and "+" in text[pos:pos + 3]:
-                m = _WEEKS_DAYS_RE.match(text, pos)  # a gestational age: `24+0 weeks`, `36 + 6 weeks`
-                unit = self.units.match(text, m.end()) if m else None
-                if unit is not None and unit.ucum == "wk":
+            return m.end()
+        if num.titer:
+            return pos
+        unit = self.units.match(text, _skip_spaces(text, pos))
+        if unit is None and text.startswith("-", pos) and text[pos + 1: pos + 2].isalpha():
+            unit = self.units.match(text, pos + 1)  # `>50-year-old`, `≥ 12-week`: a time only
+            if unit is not None and not unit.is_time:
+                unit = None
+            num.hyphened = unit is not None
+        if unit is None:
+            m = self.lex.unit_modifier_re.match(text, pos)
+            unit = self.units.match(text, m.end()) if m else None
+            if unit is not None and not unit.is_time:
+                unit = None
+        if unit is None and "+" in text[pos:pos + 3]:
+            m = _WEEKS_DAYS_RE.match(text, pos)  # a gestational age: `24+0 weeks`, `36 + 6 weeks`
+            unit = self.units.match(text, m.end()) if m else None
+            if unit is not None and unit.ucum == "wk":
+                num.value += int(m.group(1)) / 7
+            else:
+                unit = None
+                m = _WEEKS_DAYS_FIRST_RE.match(text, pos)  # `32+0 to 36+6 weeks`
+                if m:
                     num.value += int(m.group(1)) / 7
-                else:
-                    unit = None
-                    m = _WEEKS_DAYS_FIRST_RE.match(text, pos)  # `32+0 to 36+6 weeks`
-                    if m:
-                        num.value += int(m.group(1)) / 7
-                        pos = m.end()
-            if unit is not None:
-                num.unit, pos = unit, unit.end
+                    pos = m.end()
+        if unit is not None:
+            num.unit, pos = unit, unit.end
+        return pos
+
+    def _comparator_after(self, text: str, num: _Num, pos: int) -> int:
+        """`18 years or older` (a comparator after the number), `18 ≤ age` (one before its
+        subject, the bound read from the subject's side). RETURNS (int): the number's end."""
         m = self.lex.comp_after_re.match(text, pos)
         if m and num.suffix is None:
             num.suffix = self.lex.comparators_after[" ".join(m.group("comp").lower().split())]
@@ -423,17 +452,11 @@ class QuantityParser:
         if num.suffix is None and num.reference is None:
             m = _SUBJECT_AFTER_RE.match(text, pos)
             if m and self.lex.comp_before_re.search(text, max(0, num.start - 30), num.start) is None:
-                # `18 ≤ age ≤ 65`: the first number's bound, read from the subject's side
-                # (`<10 mg/dL <b>` has its comparator before it: not this)
+                # `<10 mg/dL <b>` has its comparator before it: not this
                 num.suffix, num.reversed, pos = _REVERSED[m.group(1)], True, m.end(1)
                 if _MINUS_BEFORE_RE.search(text, max(0, num.start - 2), num.start) and num.value > 0:
                     num.start, num.value = num.start - 1, -num.value  # `-2 ≤ z-score`
-        num.right = pos
-        m = self.lex.inclusivity_re.match(text, pos)
-        if m:  # `50 kg (inclusive)`, `< 1.5 mg/dL or equal`: read, and left out of the span
-            word = m.group("word") or m.group("bare")
-            num.inclusive = self.lex.inclusivity_words[" ".join(word.lower().split())]
-            num.marker_end = m.end()
+        return pos
 
     def _left(self, text: str, num: _Num, floor: int) -> None:
         window_start = max(floor, num.start - 60)
