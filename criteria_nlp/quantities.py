@@ -294,11 +294,36 @@ class QuantityParser:
         return nums
 
     def _numbers(self, text: str) -> List[_Num]:
-        found: List[_Num] = self._digit_lists(text)
-        # numbers inside a dash chain or a digit list are not read again
+        """Every number of `text` in text order, with what stands right after it (`_right`)
+        and before it (`_left`) read."""
+        listed = self._digit_lists(text)
+        found = listed + self._written_in_digits(text, listed) + self._written_in_words(text)
+        found.sort(key=lambda n: n.start)
+        nums: List[_Num] = []
+        for num in found:  # digits inside a word number's "(3)" are the same number
+            if nums and num.start < nums[-1].end:
+                continue
+            nums.append(num)
+        for num in nums:
+            self._right(text, num)
+        kept: List[_Num] = []
+        for num in nums:  # `10 hours a week`: the `a` is the number before's unit, no number
+            if not (kept and num.start < kept[-1].right):
+                kept.append(num)
+        nums = kept
+        for i, num in enumerate(nums):
+            floor = nums[i - 1].after if i else 0
+            self._left(text, num, floor)
+        return nums
+
+    def _written_in_digits(self, text: str, listed: List[_Num]) -> List[_Num]:
+        """Numbers in digits (`12`, `1,000`, `2.5`, `2,5`), signed by a minus after a
+        comparator (`≤ -2.5`, `below -2`, `≤ minus 2.5`); none inside a dash chain (a date, a
+        phone number) or a word (`COVID-19`), none of the `listed` digits read again."""
+        found: List[_Num] = []
         taken = [(m.start(), m.end()) for m in _DASH_CHAIN_RE.finditer(text)]
-        if found:
-            taken = sorted(taken + [(n.start, n.end) for n in found])
+        if listed:
+            taken = sorted(taken + [(n.start, n.end) for n in listed])
         chains = iter(taken + [(len(text) + 1,) * 2])
         chain = next(chains)
         for m in _NUMBER_RE.finditer(text):
@@ -323,6 +348,12 @@ class QuantityParser:
                 if sign and self._signed(text, sign.start()):  # `≤ minus 2.5`
                     start, value = sign.start(), -value
             found.append(_Num(start, m.end(), value))
+        return found
+
+    def _written_in_words(self, text: str) -> List[_Num]:
+        """Numbers in words (`three`, `one hundred and seventy`, `above negative ten`); the
+        words that are numbers only before a time (`a`, `once`) need one."""
+        found: List[_Num] = []
         for word in self.lex.word_numbers.finditer(text):
             start, value = word.start, word.value
             if start < word.body_start and not self._signed(text, start):  # `HIV negative one month ago`
@@ -334,23 +365,7 @@ class QuantityParser:
                 if self.lex.frequency_before_re.search(text, max(0, start - 12), start):
                     continue  # `3 times a week` is a frequency, not a week
             found.append(_Num(start, word.end, value, is_word=True))
-        found.sort(key=lambda n: n.start)
-        nums: List[_Num] = []
-        for num in found:  # digits inside a word number's "(3)" are the same number
-            if nums and num.start < nums[-1].end:
-                continue
-            nums.append(num)
-        for num in nums:
-            self._right(text, num)
-        kept: List[_Num] = []
-        for num in nums:  # `10 hours a week`: the `a` is the number before's unit, no number
-            if not (kept and num.start < kept[-1].right):
-                kept.append(num)
-        nums = kept
-        for i, num in enumerate(nums):
-            floor = nums[i - 1].after if i else 0
-            self._left(text, num, floor)
-        return nums
+        return found
 
     def _signed(self, text: str, sign_start: int) -> bool:
         """A sign word (`negative`, `minus`) makes the number after it negative only after a
