@@ -306,6 +306,15 @@ def test_quantities_non_thresholds_yield_nothing(text):
     assert find_quantities(text) == []
 
 
+@pytest.mark.parametrize("text,expr", [
+    ("cough on most days for 3 months in a year", "3 months"),
+    ("patients smoked more than 10 cigarettes in a day", "more than 10"),
+])
+def test_quantities_the_time_of_a_rate_is_no_number(text, expr):
+    """`in a year`, `in a day` after a count or a time: the time a rate is counted in, no `1 year`."""
+    assert [text[q["start"]:q["end"]] for q in find_quantities(text)] == [expr]
+
+
 def test_quantities_lists_that_make_no_interval_stay_apart():
     """Values not consecutive (`ECOG 0 and 2`), or off a scale (`1, 2 and 3 years`), are no
     interval; two bounds around a gap (`<10 or >16`) stay two thresholds."""
