@@ -307,8 +307,10 @@ class SubjectLinker(RuleDataMixin):
             rec["kind"] in ("duration", "temporal")
         before = None if right_time else entities.last_ending_by(lo, threshold)
         gap = text[entities[before][1]:threshold] if before is not None else ""
-        if subject is None and gap.rstrip().endswith(("(", "[")):
-            gap = gap.rstrip()[:-1]  # `handgrip strength (<26 kg in men; ...) using`: no other reading
+        if subject is None and rec["kind"] not in ("duration", "temporal") and gap.rstrip().endswith(("(", "[")):
+            # `handgrip strength (<26 kg in men; ...) using`, and no other reading; a time in
+            # brackets may follow a word of the phrase it sits in (`transient (≤24 h) reactions`)
+            gap = gap.rstrip()[:-1]
         if usable(before) and self.finder.only_fillers(gap) and (
                 rec["kind"] not in ("count", "dose") and rec.get("unit") != "%"
                 # `Viral load < 200 copies`: a bare number right after a measurement is its value
@@ -362,4 +364,10 @@ class SubjectLinker(RuleDataMixin):
         if len(gap) < 40 and (_INHERIT_RE.match(gap) or self.finder.qualified_gap.match(gap)
                               or self.finder.anaphoric(text, gap_start, rec["start"])):
             return prev["subject"]
+        if rec["unit"] is not None and rec["unit"] == prev["unit"]:
+            # two thresholds in one aside, in one unit: `(≥5.5 points without biopsy; ≥6.7
+            # points with biopsy)` are of the same thing
+            opening = _open_bracket(text, lo, rec["start"])
+            if opening is not None and opening == _open_bracket(text, lo, prev["start"]):
+                return prev["subject"]
         return None
