@@ -306,7 +306,7 @@ class GroupingRules:
             nxt = nums[i + 1] if i + 1 < count else None
             joiner = _joiner(text, num, nxt) if nxt is not None else None
             if joiner is not None and joiner[0] in self._pair_joiners:
-                rule = self._pair_rule(cues, text, num, nxt, joiner)
+                rule = self._first_rule(self.pairs, cues, text, num, nxt, joiner)
                 if rule is not None:
                     if not rule.nothing:
                         lower, upper = rule.bounds(num, nxt)
@@ -324,7 +324,7 @@ class GroupingRules:
                 continue
             groups.append(Group([num]))
             if joiner is not None and joiner[0] in self._alternative_joiners:
-                rule = self._alternative_rule(cues, text, num, nxt, joiner)
+                rule = self._first_rule(self.alternatives, cues, text, num, nxt, joiner)
                 if rule is not None:
                     groups.append(Group([nxt], rule=f"rule {rule.name!r}", alternative=True))
                     i += 2
@@ -332,13 +332,16 @@ class GroupingRules:
             i += 1
         return groups
 
-    def _pair_rule(self, cues: Cues, text: str, a, b, joiner: Tuple[str, int, bool]) -> Optional[_Rule]:
+    @staticmethod
+    def _first_rule(rules: List[_Rule], cues: Cues, text: str, a, b,
+                    joiner: Tuple[str, int, bool]) -> Optional[_Rule]:
+        """The first of `rules` whose joiner, patterns and checks hold for `a` and `b`."""
         words, length, one_line = joiner
-        for rule in self.pairs:
+        for rule in rules:
             if words not in rule.joiners or (rule.gap is not None and (length > rule.gap or not one_line)):
                 continue
             if rule.first(a) and rule.second(b):
-                lower, upper = rule.bounds(a, b) if not rule.nothing else (None, None)
+                lower, upper = rule.bounds(a, b)
                 if rule.holds(cues, text, a, b, lower, upper):
                     return rule
         return None
@@ -367,15 +370,6 @@ class GroupingRules:
                 lower, upper = rule.bounds(first, nums[last])
                 if rule.holds(cues, text, first, nums[last], lower, upper):
                     return rule, last
-        return None
-
-    def _alternative_rule(self, cues: Cues, text: str, a, b, joiner: Tuple[str, int, bool]) -> Optional[_Rule]:
-        words, length, one_line = joiner
-        for rule in self.alternatives:
-            if words not in rule.joiners or (rule.gap is not None and (length > rule.gap or not one_line)):
-                continue
-            if rule.first(a) and rule.second(b) and rule.holds(cues, text, a, b, None, None):
-                return rule
         return None
 
 

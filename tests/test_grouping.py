@@ -97,9 +97,9 @@ def test_grouping_bad_rules_are_rejected_naming_the_rule(edit, message):
     assert str(err.value).startswith(f"[E002] bad rule in my_rules.json: {message}")
 
 
-def test_grouping_rules_are_saved_with_the_pipeline(tmp_path):
-    """`nlp.to_disk` writes quantity_rules.json beside the word lists, and a pipeline read
-    back groups as the saved rules say, not as the package's do."""
+def test_grouping_and_kind_rules_are_saved_with_the_pipeline(tmp_path):
+    """`nlp.to_disk` writes quantity_rules.json and quantity_kinds.json beside the word lists,
+    and a pipeline read back reads quantities as the saved rules say, not as the package's."""
     import spacy
 
     import criteria_nlp
@@ -109,9 +109,15 @@ def test_grouping_rules_are_saved_with_the_pipeline(tmp_path):
     rules = copy.deepcopy(RULES)
     rules["pairs"] = [r for r in rules["pairs"] if r["name"] != "range"]
     finder.set_grouping_rules(rules)
+    kinds = read_resource("quantity_kinds.json")
+    kinds["kinds"] = [r for r in kinds["kinds"] if r["name"] != "dose unit"]
+    finder.set_kind_rules(kinds)
     nlp.to_disk(tmp_path / "saved")
-    assert (tmp_path / "saved" / "criteria_quantities" / "quantity_rules.json").exists()
+    for name in ("quantity_rules.json", "quantity_kinds.json"):
+        assert (tmp_path / "saved" / "criteria_quantities" / name).exists()
     again = spacy.load(tmp_path / "saved")
-    text = "Age 18-65 years"
-    assert [c.text for c in criteria_nlp.annotate(text, nlp=again).constraints] == ["65 years"]
-    assert [c.text for c in criteria_nlp.annotate(text).constraints] == ["18-65 years"]
+    text = "Age 18-65 years; methotrexate ≤ 25 mg/week"
+    assert [(c.text, c.kind) for c in criteria_nlp.annotate(text, nlp=again).constraints] == [
+        ("65 years", "age"), ("≤ 25 mg/week", "numeric")]
+    assert [(c.text, c.kind) for c in criteria_nlp.annotate(text).constraints] == [
+        ("18-65 years", "age"), ("≤ 25 mg/week", "dose")]

@@ -65,20 +65,3 @@ def test_kinds_bad_rules_are_rejected_naming_the_rule(edit, message):
     with pytest.raises(RuleFileError) as err:
         KindRules(rules, source="my_kinds.json")
     assert str(err.value).startswith(f"[E002] bad rule in my_kinds.json: {message}")
-
-
-def test_kinds_rules_are_saved_with_the_pipeline(tmp_path):
-    import spacy
-
-    import criteria_nlp
-
-    nlp = criteria_nlp.load(entities=False)
-    rules = copy.deepcopy(RULES)
-    rules["kinds"] = [r for r in rules["kinds"] if r["name"] != "dose unit"]
-    nlp.get_pipe("criteria_quantities").set_kind_rules(rules)
-    nlp.to_disk(tmp_path / "saved")
-    assert (tmp_path / "saved" / "criteria_quantities" / "quantity_kinds.json").exists()
-    again = spacy.load(tmp_path / "saved")
-    text = "methotrexate ≤ 25 mg/week"
-    assert [c.kind for c in criteria_nlp.annotate(text, nlp=again).constraints] == ["numeric"]
-    assert [c.kind for c in criteria_nlp.annotate(text).constraints] == ["dose"]
