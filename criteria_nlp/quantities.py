@@ -44,6 +44,7 @@ _PAREN_DIGITS_RE = re.compile(r"\(\s*(\d+)\s*\)$")  # `three (3)`
 _WEEKS_DAYS_RE = re.compile(r"\s*\+\s*([0-6])(?!\d)\s*")  # `24+3 weeks`: 24 weeks and 3 days
 _WEEKS_DAYS_FIRST_RE = re.compile(  # the first end of a range of them: `32+0 to 36+6 weeks`
     r"\s*\+\s*([0-6])(?=\s*(?:-|–|to|and)\s*\d{1,2}\s*\+\s*[0-6]\s*(?:weeks?|wks?)\b)", re.IGNORECASE)
+_DAYS_AFTER_WEEKS_RE = re.compile(r"\s*(?:and\s+)?([0-6])\s*days?\b", re.IGNORECASE)  # `23 weeks (and) 6 days`
 _ORDINAL_RE = re.compile(r"(\d+)(?:st|nd|rd|th)$")  # `95th` (percentile)
 # an article between a comparator and an ordinal: `below the 5th percentile`
 _ARTICLE_BEFORE_RE = re.compile(r"(?<![\w-])the\s+$", re.IGNORECASE)
@@ -451,6 +452,11 @@ class QuantityParser:
                     pos = m.end()
         if unit is not None:
             num.unit, pos = unit, unit.end
+            if unit.ucum == "wk":  # a gestational age in weeks and days: `13 weeks 6 days`
+                m = _DAYS_AFTER_WEEKS_RE.match(text, pos)
+                if m:
+                    num.value += int(m.group(1)) / 7
+                    pos = m.end()
         return pos
 
     def _comparator_after(self, text: str, num: _Num, pos: int) -> int:

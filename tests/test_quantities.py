@@ -106,6 +106,10 @@ def _b(value, inclusive):
         ("All birth more than 24 + 0 weeks of amenorrhea", "more than 24 + 0 weeks", "duration", _b(24, False), None, "weeks", "wk"),
         ("gestational age between 32+0 and 36+6 weeks", "between 32+0 and 36+6 weeks", "age",
          _b(32, True), _b(36 + 6 / 7, True), "weeks", "wk"),
+        ("gestational age between 16 weeks 0 days and 23 weeks 6 days", "between 16 weeks 0 days and 23 weeks 6 days",
+         "age", _b(16, True), _b(23 + 6 / 7, True), "weeks", "wk"),
+        ("delivery up to 23 weeks and 6 days of gestation", "up to 23 weeks and 6 days", "duration",
+         None, _b(23 + 6 / 7, True), "weeks", "wk"),
         # `an` for `and` after `between`, as registries misspell it
         ("age between 50 an 65 years", "between 50 an 65 years", "age", _b(50, True), _b(65, True), "years", "a"),
         # frequencies
