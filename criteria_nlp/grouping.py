@@ -1,8 +1,9 @@
 """The grouping rules: which neighbouring numbers of a criterion make one quantity.
 
 The rules are data, in `resources/quantity_rules.json`: a pattern for each number, the
-joiners allowed between them, named checks, and what the group produces. This module
-validates them on load and applies them; the checks a rule may name are `CHECKS`.
+joiners allowed between them, named checks, and what the group produces; and, for a number
+that stands alone, a decision list (`alone`) of what it gives. This module validates them on
+load and applies them; the checks a rule may name are `CHECKS`.
 
     >>> rules = GroupingRules(read_resource("quantity_rules.json"), lexicon)
     >>> rules.group(text, numbers, cues)  # -> [Group(...), ...]
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Protocol, Sequence, Tuple
 
+from .decisions import DecisionList
 from .errors import RuleFileError
 from .lexicon import Lexicon
 
@@ -24,6 +26,11 @@ _RULE_KEYS = {
     "alternatives": {"name", "example", "first", "second", "joiners", "gap", "checks", "produce"},
 }
 _BOUND_FROM = {"pairs": {"first", "second"}, "lists": {"first", "last"}, "alternatives": set()}
+#: What a number alone may give (`alone`), and the true/false conditions its rules read,
+#: cheapest first.
+OPERATORS = frozenset({"comparator", "temporal_cue", "anchored_window", "eq", "none"})
+ALONE_FLAGS = ("comparator", "temporal_cue", "reference", "in_words", "hyphened", "ucum", "bare_units",
+               "scale_value", "anchored_window")
 
 
 class Cues(Protocol):
@@ -270,9 +277,12 @@ class GroupingRules:
 
         self.data, self.lexicon, self.source = data, lexicon, source
         data = {k: v for k, v in data.items() if not k.startswith("_")}  # `_about`: a comment
-        unknown = sorted(set(data) - set(_RULE_KEYS))
+        unknown = sorted(set(data) - set(_RULE_KEYS) - {"alone"})
         if unknown:
-            raise fail(f"unknown section(s) {', '.join(unknown)}; known: {', '.join(_RULE_KEYS)}")
+            raise fail(f"unknown section(s) {', '.join(unknown)}; known: alone, {', '.join(_RULE_KEYS)}")
+        #: what a number alone gives: its comparator, its temporal cue's, ..., or no quantity
+        self.alone = DecisionList(data.get("alone"), result_key="operator", results=OPERATORS,
+                                  flags=ALONE_FLAGS, fail=lambda reason: fail(f"`alone`: {reason}"))
         sections = {}
         for section in _RULE_KEYS:
             rules = data.get(section, [])

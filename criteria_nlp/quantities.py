@@ -556,13 +556,16 @@ class QuantityParser:
             first.temporal = first.temporal or inherit.temporal
         temporal = any(n.temporal for n in expr.nums)
         if len(expr.nums) == 1 and expr.lower is None and expr.upper is None:
-            if op is None and first.temporal and (unit is not None and unit.is_time or first.reference):
+            features = _AloneFeatures(self, text, expr, unit, op)
+            operator, rule = self.rules.alone.decide(features)
+            if operator == "none":
+                return None
+            expr.rule = expr.rule or f"alone: rule {rule!r}"
+            if operator == "temporal_cue":
                 op = first.temporal  # `within 4 weeks`; `within 2 times the ULN` is at most 2 × ULN
-            if op is None and unit is not None and unit.is_time:
-                op = self._anchored_window(text, expr)  # `in the 6 months preceding enrollment`
-            if op is None:
-                if not self._keep_bare(text, first):
-                    return None
+            elif operator == "anchored_window":  # `in the 6 months preceding enrollment`
+                op = self._open_window(first, features.opener)
+            elif operator == "eq":
                 op = "eq"
             if op == "eq":
                 expr.lower = expr.upper = _bound(first.value, True)
@@ -683,17 +686,6 @@ class QuantityParser:
                 r["alternative_of"] = position[id(records[r["alternative_of"]])]
         return merged
 
-    def _keep_bare(self, text: str, num: _Num) -> bool:
-        """A number with a unit and no comparator: keep time spans and clear measurements."""
-        if num.reference is not None:  # `1.5 times upper limit of normal`
-            return True
-        if num.unit is None:  # `ECOG 1`, `Gleason score 7`: a value on a named scale
-            return (not num.is_word and num.value == int(num.value) and num.value < 1000
-                    and bool(self.lex.scale_bare_re.search(text, max(0, num.start - 40), num.start)))
-        if not self.bare_units or num.is_word and not num.unit.is_time or num.hyphened:
-            return False  # a bare `24-hour urine`, `6-minute walk test` names a test
-        return num.unit.ucum is not None
-
     def _roman_span(self, m: re.Match, low: int) -> Optional[int]:
         """The top of the numerals after the first one: `II-IV` (a range joiner) -> 4, `III
         and IV`, `II, III or IV` (a list of consecutive values) -> 4; None when there are none
@@ -714,18 +706,21 @@ class QuantityParser:
             return values[-1]
         return None
 
-    def _anchored_window(self, text: str, expr: _Expr) -> Optional[str]:
-        """`le` for a time after an anchored-window opener with an anchor after it (`in the
-        6 months preceding enrollment`, `during the 3 months before screening`), the opener
-        then part of the window; None otherwise (`in the 6 months` says nothing alone)."""
+    def anchored_opener(self, text: str, expr: _Expr) -> Optional[PhraseHit]:
+        """An anchored-window opener right before a time with an anchor after it (`in the 6
+        months preceding enrollment`, `during the 3 months before screening`); None
+        otherwise (`in the 6 months` says nothing alone)."""
         first = expr.nums[0]
-        if first.comp is not None or first.temporal is not None:
-            return None
         m = self.lex.anchored_window_re.search(text, max(0, first.left - 20), first.left)
         if m is None or self._anchor(text, expr.end)[0] is None:
             return None
-        first.temporal, first.temporal_start, first.anchored = "le", m.start(), True
-        first.temporal_phrase = " ".join(m.group().lower().split())
+        return m
+
+    @staticmethod
+    def _open_window(first: _Num, opener: PhraseHit) -> str:
+        """Make the opener the number's temporal cue (part of the window); its operator."""
+        first.temporal, first.temporal_start, first.anchored = "le", opener.start(), True
+        first.temporal_phrase = " ".join(opener.group().lower().split())
         return "le"
 
     def _kind(self, text: str, expr: _Expr, unit: Optional[UnitMatch], window: bool) -> Tuple[str, str]:
@@ -821,6 +816,45 @@ class QuantityParser:
                 rec["direction"] = rec["direction"] or first_anchor[clause]["direction"]
 
 
+def _unit_class(unit: Optional[UnitMatch], lex: Lexicon) -> str:
+    """The unit as the decision lists name it: dose, other, age_time, time or none."""
+    if unit is None:
+        return "none"
+    if unit.is_time:
+        return "age_time" if unit.ucum in lex.age_units else "time"
+    return "dose" if unit.dimension in lex.dose_dimensions or unit.ucum in lex.dose_ucum else "other"
+
+
+class _AloneFeatures:
+    """What the `alone` rules read of a number that stands alone; the costly cues are
+    computed when a rule asks for them."""
+
+    def __init__(self, parser: QuantityParser, text: str, expr: _Expr, unit: Optional[UnitMatch],
+                 op: Optional[str]) -> None:
+        self._parser, self._text, self._expr = parser, text, expr
+        first = self._first = expr.nums[0]
+        self.unit = _unit_class(unit, parser.lex)
+        self.comparator = op is not None
+        self.temporal_cue = bool(first.temporal)
+        self.reference = first.reference is not None
+        self.in_words = first.is_word
+        self.hyphened = first.hyphened
+        self.ucum = unit is not None and unit.ucum is not None
+        self.bare_units = parser.bare_units
+        self.opener: Optional[PhraseHit] = None
+
+    @property
+    def scale_value(self) -> bool:  # `ECOG 1`, `Gleason score 7`
+        first = self._first
+        return (first.value == int(first.value) and first.value < 1000
+                and bool(self._parser.lex.scale_bare_re.search(self._text, max(0, first.start - 40), first.start)))
+
+    @property
+    def anchored_window(self) -> bool:
+        self.opener = self._parser.anchored_opener(self._text, self._expr)
+        return self.opener is not None
+
+
 class _KindFeatures:
     """What the kind rules read of one quantity; the costly cues are computed when a rule
     asks for them (each rule that reaches one asks once)."""
@@ -834,13 +868,7 @@ class _KindFeatures:
         self.titer = first.titer
         self.scale_max = first.scale_max is not None
         self.reversed = first.reversed
-        if unit is None:
-            self.unit = "none"
-        elif unit.is_time:
-            self.unit = "age_time" if unit.ucum in parser.lex.age_units else "time"
-        else:
-            lex = parser.lex
-            self.unit = "dose" if unit.dimension in lex.dose_dimensions or unit.ucum in lex.dose_ucum else "other"
+        self.unit = _unit_class(unit, parser.lex)
 
     @property
     def temporal_cue(self) -> bool:  # read when asked: the grammar may add an anchored window's cue

@@ -34,6 +34,19 @@ def test_grouping_every_rule_groups_its_own_example(section, name, example):
         assert any(f"rule {name!r}" in step for *_, rules in found for step in rules), found
 
 
+ALONE = [(rule["name"], rule["example"]) for rule in RULES["alone"]]
+
+
+@pytest.mark.parametrize("name,example", ALONE, ids=[a[0] for a in ALONE])
+def test_grouping_every_alone_rule_decides_its_own_example(name, example):
+    """Each `alone` rule decides its example: the operator of a number that stands alone."""
+    found = _records(example)
+    if name == "no quantity":
+        assert found == []
+    else:
+        assert [f"alone: rule {name!r}" in steps for *_, steps in found] == [True], found
+
+
 @pytest.mark.parametrize("text,expected", [
     ("Age 18-65 years", [("18-65 years", _bound(18.0), _bound(65.0), None)]),
     ("HbA1c ≥ 7.0% and ≤ 10.5%", [("≥ 7.0% and ≤ 10.5%", _bound(7.0), _bound(10.5), None)]),
@@ -88,6 +101,10 @@ def test_grouping_a_new_form_is_one_rule_in_data():
     (lambda r: r["lists"][0].pop("step"), "rule 'consecutive values on a scale': a list rule needs a numeric `step`"),
     (lambda r: r["alternatives"][0].update(name="range"), "rule name(s) used twice: range"),
     (lambda r: r.update(triples=[]), "unknown section(s) triples"),
+    (lambda r: r["alone"][1]["when"].update(windowed=True), "`alone`: rule 'a window': unknown condition 'windowed'"),
+    (lambda r: r["alone"][4].update(operator="equals"), "`alone`: rule 'a multiple of a reference': `operator` must be"),
+    (lambda r: r["alone"].pop(), "`alone`: the last rule ('an amount') must have no conditions"),
+    (lambda r: r.pop("alone"), "`alone`: a decision list must be a non-empty list of rules"),
 ])
 def test_grouping_bad_rules_are_rejected_naming_the_rule(edit, message):
     rules = copy.deepcopy(RULES)
