@@ -29,6 +29,7 @@ _BOUND_FROM = {"pairs": {"first", "second"}, "lists": {"first", "last"}, "altern
 #: What a number alone may give (`alone`), and the true/false conditions its rules read,
 #: cheapest first.
 OPERATORS = frozenset({"comparator", "temporal_cue", "anchored_window", "eq", "none"})
+_OPERATOR_CUES = frozenset({"comparator", "temporal_cue", "anchored_window"})
 ALONE_FLAGS = ("comparator", "temporal_cue", "reference", "in_words", "hyphened", "ucum", "bare_units",
                "scale_value", "anchored_window")
 
@@ -283,6 +284,10 @@ class GroupingRules:
         #: what a number alone gives: its comparator, its temporal cue's, ..., or no quantity
         self.alone = DecisionList(data.get("alone"), result_key="operator", results=OPERATORS,
                                   flags=ALONE_FLAGS, fail=lambda reason: fail(f"`alone`: {reason}"))
+        for name, operator, conditions in self.alone.rules:  # an operator read from a cue needs the cue
+            if operator in _OPERATOR_CUES and (operator, True) not in conditions:
+                raise fail(f"`alone`: rule {name!r}: operator {operator!r} needs the condition "
+                           f"`{operator}: true`")
         sections = {}
         for section in _RULE_KEYS:
             rules = data.get(section, [])

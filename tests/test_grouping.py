@@ -105,6 +105,8 @@ def test_grouping_a_new_form_is_one_rule_in_data():
     (lambda r: r["alone"][4].update(operator="equals"), "`alone`: rule 'a multiple of a reference': `operator` must be"),
     (lambda r: r["alone"].pop(), "`alone`: the last rule ('an amount') must have no conditions"),
     (lambda r: r.pop("alone"), "`alone`: a decision list must be a non-empty list of rules"),
+    (lambda r: r["alone"][3]["when"].pop("anchored_window"),
+     "`alone`: rule 'an anchored window': operator 'anchored_window' needs the condition `anchored_window: true`"),
 ])
 def test_grouping_bad_rules_are_rejected_naming_the_rule(edit, message):
     rules = copy.deepcopy(RULES)
