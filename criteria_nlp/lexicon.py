@@ -231,7 +231,7 @@ class Lexicon:
         self.anchored_window_re = EndAnchored(data["anchored_window_openers"], flags)
         self.comp_after_re = re.compile(  # `> 21 or less than 2`, `under 18 or over 70` are two thresholds
             r"\s*(?:of\s+age\s*|old\s*)?(?P<comp>" + phrase_alternation(self.comparators_after) + r")"
-            r"(?!\s*(?:than\b|\d))", flags
+            r"(?!\s*(?:than\b|\d(?!\d*\s*[-–]\s)))", flags  # a digit that starts a list item (`2- `) does not count
         )
         self.multiplied_references: Dict[str, str] = {
             _key(form): ref for ref, forms in data["multiplied_references"].items() for form in forms

@@ -66,6 +66,9 @@ def _b(value, inclusive):
         ("a test score 1.5 SDs or more below the norm", "1.5 SDs or more", "numeric", _b(1.5, True), None, "SDs", "{SD}"),
         ("z-score less than -2.0", "less than -2.0", "numeric", None, _b(-2, False), None, None),
         ("haemoglobin 9,5 or more", "9,5 or more", "numeric", _b(9.5, True), None, None, None),  # a decimal comma
+        # a comparator after the unit, a list item's number after it (`2- `), not a second value
+        ("defined as 1- blood pressure 160/110 mmHg or more 2- proteinuria", "160/110 mmHg or more", "numeric",
+         _b(160, True), None, "mmHg", "mm[Hg]"),
         # a symbol and `or equal` in words
         ("AUDIT score of > or equal to 5", "> or equal to 5", "numeric", _b(5, True), None, None, None),
         ("symptom score < or equal 3", "< or equal 3", "numeric", None, _b(3, True), None, None),
