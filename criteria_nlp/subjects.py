@@ -27,6 +27,7 @@ _JOINERS = {"/", "&"}  # join list members; never the first word of a subject
 _NUMERIC_RE = re.compile(r"^[\d.,]+$")
 _AGE_AFTER_RE = re.compile(r"\b(aged?|ages|old|years?-old|yo)\b", re.IGNORECASE)
 _AGE_COMPARATIVE_RE = re.compile(r"\b(older|younger)\b", re.IGNORECASE)
+_ON_SCALE_RE = re.compile(r"\s+on\s+(?:the\s+)?", re.IGNORECASE)  # `a score of ≥ 20 on the HAM-D`
 _OF_NOUN_RE = re.compile(r"\s+(?:of|in)\s+(?=[A-Za-z])", re.IGNORECASE)
 _AGE_UNIT_RE = re.compile(r"\b(?:years?|yrs?|months?|weeks?|days?)\b", re.IGNORECASE)
 _AGE_WORD_RE = re.compile(r"\b(?:age|aged|ages)\b", re.IGNORECASE)
@@ -118,6 +119,11 @@ class SubjectFinder:
         found = self._left(text, lo, start, end, kind)
         if found is None:
             return None
+        if text[found[0]:found[1]].lower().rsplit(None, 1)[-1] in self.scale_heads:
+            on = _ON_SCALE_RE.match(text, end, hi)
+            named = self._right(text, on.end(), hi) if on is not None else None
+            if named is not None:  # `a score of > 10 on the Epworth sleepiness scale`: the scale's
+                found = named
         return self._labelled(text, found, kind)
 
     # -- scans -------------------------------------------------------------------------------

@@ -60,6 +60,9 @@ def subjects(doc):
         ("alcohol intake > 21 units/week for males, > 14 units/week for females",
          [("> 21 units/week", "alcohol intake"), ("> 14 units/week", "alcohol intake")]),
         ("Hb > 10 g/dL for men and platelets > 100", [("> 10 g/dL", "Hb"), ("> 100", "platelets")]),
+        # a score's scale named after it: `on the X`
+        ("sleep apnea (with a score of > 10 on the Epworth sleepiness scale)", [("> 10", "Epworth sleepiness scale")]),
+        ("a score of >18 on the MADRS at screening", [(">18", "MADRS")]),
     ],
 )
 def test_components_linker_subjects(rules, text, expected):
