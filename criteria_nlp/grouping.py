@@ -18,8 +18,9 @@ from .errors import RuleFileError
 from .lexicon import Lexicon
 
 _YEAR_MIN, _YEAR_MAX = 1900, 2100
-_SIDES = {"ge": ("lower", True), "gt": ("lower", False), "le": ("upper", True), "lt": ("upper", False)}
-_COMPARATORS = frozenset(_SIDES) | {"eq"}
+#: Each comparator's side of the interval and whether it includes its number.
+SIDES = {"ge": ("lower", True), "gt": ("lower", False), "le": ("upper", True), "lt": ("upper", False)}
+_COMPARATORS = frozenset(SIDES) | {"eq"}
 _RULE_KEYS = {
     "pairs": {"name", "example", "first", "second", "joiners", "gap", "checks", "produce"},
     "lists": {"name", "example", "first", "next", "joiners", "step", "checks", "produce"},
@@ -258,7 +259,7 @@ def _bound(spec: Optional[dict], a, b) -> Optional[dict]:
     num = a if spec["from"] == "first" else b
     inclusive = spec["inclusive"]
     if inclusive == "comparator":
-        inclusive = _SIDES[num.comp][1]
+        inclusive = SIDES[num.comp][1]
     return {"value": num.value, "inclusive": inclusive}
 
 

@@ -20,7 +20,7 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Dict, List, Optional, Tuple
 
-from .grouping import GroupingRules
+from .grouping import SIDES, GroupingRules
 from .kinds import KindRules
 from .lexicon import ROMAN, Lexicon, PhraseHit, get_lexicon, holds_any, read_resource
 from .units import UnitMatch, UnitTable
@@ -69,7 +69,6 @@ _RATIO_RE = re.compile(r"(\s*)/(\s*)(\d+(?:\.\d+)?)(?![\d.,^])")  # `140/90`, `1
 _NEG_RE = re.compile(r"[≥≤<>=]\s*-$")
 _CLAUSE_BREAK_RE = re.compile(r"[;.](?:\s|$)|\n")
 _SPACES_RE = re.compile(r"[ \t]{0,3}(?=[ \t]?\S)")
-_OPS = {"ge": ("lower", True), "gt": ("lower", False), "le": ("upper", True), "lt": ("upper", False)}
 # `18 ≤ age`, `145 mmHg ≤ msSBP`, `2.0 mmol/L < potassium`: a comparator symbol after the
 # number (and its unit) with a word after it, which is the subject; the bound is the other
 # way round (age ≥ 18). Not before a word that joins or compares (`3 > or = 2`).
@@ -570,7 +569,7 @@ class QuantityParser:
             if op == "eq":
                 expr.lower = expr.upper = _bound(first.value, True)
             else:
-                side, inclusive = _OPS[op]
+                side, inclusive = SIDES[op]
                 setattr(expr, side, _bound(first.value, inclusive))
         if first.titer and not (first.op or self.lex.titer_re.search(text, max(0, first.start - 30), first.start)):
             return None
@@ -662,10 +661,10 @@ class QuantityParser:
                 lower, upper = _bound(low, True), _bound(high, True)
             elif comp:
                 op = self.lex.comparator_before(comp.group())
-                if op not in _OPS:
+                if op not in SIDES:
                     continue
                 start, end = comp.start(), m.end("roman")
-                side, inclusive = _OPS[op]
+                side, inclusive = SIDES[op]
                 lower = _bound(low, inclusive) if side == "lower" else None
                 upper = _bound(low, inclusive) if side == "upper" else None
             else:
