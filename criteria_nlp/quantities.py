@@ -15,11 +15,12 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from itertools import accumulate
 from typing import Dict, List, Optional, Tuple
 
+from .cues import CueRules
 from .grouping import SIDES, GroupingRules
 from .kinds import KindRules
 from .lexicon import ROMAN, Lexicon, PhraseHit, get_lexicon, holds_any, read_resource
@@ -46,8 +47,6 @@ _WEEKS_DAYS_FIRST_RE = re.compile(  # the first end of a range of them: `32+0 to
     r"\s*\+\s*([0-6])(?=\s*(?:-|–|to|and)\s*\d{1,2}\s*\+\s*[0-6]\s*(?:weeks?|wks?)\b)", re.IGNORECASE)
 _DAYS_AFTER_WEEKS_RE = re.compile(r"\s*(?:and\s+)?([0-6])\s*days?\b", re.IGNORECASE)  # `23 weeks (and) 6 days`
 _ORDINAL_RE = re.compile(r"(\d+)(?:st|nd|rd|th)$")  # `95th` (percentile)
-# an article between a comparator and an ordinal: `below the 5th percentile`
-_ARTICLE_BEFORE_RE = re.compile(r"(?<![\w-])the\s+$", re.IGNORECASE)
 _THOUSANDS_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # `1,000`
 _DECIMAL_COMMA_RE = re.compile(r"\d+,\d{1,2}")  # `2,5`
 _NEXT_WORD_RE = re.compile(r"\s*([A-Za-z][\w/-]*)")
@@ -104,6 +103,7 @@ class _Num:
     anchored: bool = False  # its temporal cue is an anchored-window opener: `in the` 6 months before X
     inclusive: Optional[bool] = None  # said in words after that: `(inclusive)`, `(exclusive)`
     marker_end: Optional[int] = None  # where those words end
+    cues: List[str] = field(default_factory=list)  # the cue rules that read it, for `explain`
 
     @property
     def left(self) -> int:
@@ -247,6 +247,16 @@ class QuantityParser:
         self.rules = rules or GroupingRules(read_resource("quantity_rules.json"), self.lex)
         self.kinds = kinds or KindRules(read_resource("quantity_kinds.json"))
 
+    @property
+    def rules(self) -> GroupingRules:
+        return self._rules
+
+    @rules.setter
+    def rules(self, rules: GroupingRules) -> None:
+        """The grouping rules, and the cue rules read from the same file (its `cues`)."""
+        self._rules = rules
+        self.cues = CueRules(rules.data.get("cues"), self.lex, READERS, _NUM_FIELDS, rules.source)
+
     def __call__(self, text: str, offset: int = 0) -> List[dict]:
         """Parse `text`; offsets in the result are shifted by `offset`.
 
@@ -294,8 +304,8 @@ class QuantityParser:
         return nums
 
     def _numbers(self, text: str) -> List[_Num]:
-        """Every number of `text` in text order, with what stands right after it (`_right`)
-        and before it (`_left`) read."""
+        """Every number of `text` in text order, with what stands right after it and before
+        it read by the cue rules (`quantity_rules.json`, `cues`)."""
         listed = self._digit_lists(text)
         found = listed + self._written_in_digits(text, listed) + self._written_in_words(text)
         found.sort(key=lambda n: n.start)
@@ -305,7 +315,7 @@ class QuantityParser:
                 continue
             nums.append(num)
         for num in nums:
-            self._right(text, num)
+            self.cues.read_right(self, text, num)
         kept: List[_Num] = []
         for num in nums:  # `10 hours a week`: the `a` is the number before's unit, no number
             if not (kept and num.start < kept[-1].right):
@@ -313,7 +323,7 @@ class QuantityParser:
         nums = kept
         for i, num in enumerate(nums):
             floor = nums[i - 1].after if i else 0
-            self._left(text, num, floor)
+            self.cues.read_left(text, num, floor)
         return nums
 
     def _written_in_digits(self, text: str, listed: List[_Num]) -> List[_Num]:
@@ -372,21 +382,6 @@ class QuantityParser:
         comparator (`above negative ten`); elsewhere it is a result (`HIV negative`)."""
         return self.lex.comp_before_re.search(text, max(0, sign_start - 30), sign_start) is not None
 
-    def _right(self, text: str, num: _Num) -> None:
-        """Read what follows a number, in this order: a titer or a second value (`1:80`,
-        `140/90`, `141/150`), a `+`, a reference or a unit (`2.5 × ULN`, `mg/dL`), a
-        comparator after it (`or more`, `18 ≤ age`), then inclusivity words."""
-        pos = self._titer_or_pair(text, num, num.end)
-        if text.startswith("+", pos) and not text[pos + 1: pos + 2].isdigit():
-            num.suffix, pos = "ge", pos + 1
-        pos = self._reference_or_unit(text, num, pos)
-        num.right = self._comparator_after(text, num, pos)
-        m = self.lex.inclusivity_re.match(text, num.right)
-        if m:  # `50 kg (inclusive)`, `< 1.5 mg/dL or equal`: read, and left out of the span
-            word = m.group("word") or m.group("bare")
-            num.inclusive = self.lex.inclusivity_words[" ".join(word.lower().split())]
-            num.marker_end = m.end()
-
     def _titer_or_pair(self, text: str, num: _Num, pos: int) -> int:
         """`1:80` (a titer), `140/90 mmHg` and `blood pressure < 140/90` (a paired value),
         `141/150` (a score and its maximum). RETURNS (int): where reading goes on."""
@@ -413,20 +408,9 @@ class QuantityParser:
                 return m.end()
         return pos
 
-    def _reference_or_unit(self, text: str, num: _Num, pos: int) -> int:
-        """`2.5 × ULN`, `3 times normal` (a reference), else a unit: `mg/dL`, `>50-year-old`,
-        `6 consecutive weeks`, `24+3 weeks`. RETURNS (int): where reading goes on."""
-        if num.unit is not None:
-            return pos  # read with its pair: `140/90 mmHg`
-        m = self.lex.reference_re.match(text, pos)
-        if m:
-            if m.group("ref") is not None:
-                num.reference = self.lex.references[" ".join(m.group("ref").lower().split())]
-            else:
-                num.reference = self.lex.multiplied_references[" ".join(m.group("mref").lower().split())]
-            return m.end()
-        if num.titer:
-            return pos
+    def _unit(self, text: str, num: _Num, pos: int) -> int:
+        """A unit: `mg/dL`, `>50-year-old`, `6 consecutive weeks`, `24+3 weeks`, `13 weeks 6
+        days`. RETURNS (int): where reading goes on."""
         unit = self.units.match(text, _skip_spaces(text, pos))
         if unit is None and text.startswith("-", pos) and text[pos + 1: pos + 2].isalpha():
             unit = self.units.match(text, pos + 1)  # `>50-year-old`, `≥ 12-week`: a time only
@@ -458,55 +442,23 @@ class QuantityParser:
                     pos = m.end()
         return pos
 
-    def _comparator_after(self, text: str, num: _Num, pos: int) -> int:
-        """`18 years or older` (a comparator after the number), `18 ≤ age` (one before its
-        subject, the bound read from the subject's side). RETURNS (int): the number's end."""
-        m = self.lex.comp_after_re.match(text, pos)
-        if m and num.suffix is None:
-            num.suffix = self.lex.comparators_after[" ".join(m.group("comp").lower().split())]
-            pos = m.end()
-            if num.unit is None:  # `18 or older years` is rare; `18 years or older` is handled
-                unit = self.units.match(text, pos)
-                if unit is not None and unit.is_time:
-                    num.unit, pos = unit, unit.end
-        if num.suffix is None and num.reference is None:
-            m = _SUBJECT_AFTER_RE.match(text, pos)
-            if m and self.lex.comp_before_re.search(text, max(0, num.start - 30), num.start) is None:
-                # `<10 mg/dL <b>` has its comparator before it: not this
-                num.suffix, num.reversed, pos = _REVERSED[m.group(1)], True, m.end(1)
-                if _MINUS_BEFORE_RE.search(text, max(0, num.start - 2), num.start) and num.value > 0:
-                    num.start, num.value = num.start - 1, -num.value  # `-2 ≤ z-score`
+    def _time_unit(self, text: str, num: _Num, pos: int) -> int:
+        """A time unit after a comparator after the number: `18 or more years`."""
+        unit = self.units.match(text, pos)
+        if unit is not None and unit.is_time:
+            num.unit, pos = unit, unit.end
         return pos
 
-    def _left(self, text: str, num: _Num, floor: int) -> None:
-        window_start = max(floor, num.start - 60)
-        pos = num.start
-        if not num.is_word and text[num.end - 1].isalpha():  # `the 95th percentile`: the article goes
-            article = _ARTICLE_BEFORE_RE.search(text, window_start, pos)
-            pos = article.start() if article else pos
-        m = self.lex.comp_before_re.search(text, window_start, pos)
-        if m:
-            num.comp = self.lex.comparator_before(m.group())
-            num.comp_start = m.start()
-            pos = m.start()
-        else:
-            m = self.lex.scale_comparator_re.search(text, window_start, pos)
-            if m:  # `greater than Grade 1`
-                num.comp = self.lex.comparators_before[" ".join(m.group("comp").lower().split())]
-                num.comp_start = m.start()
-                num.on_scale = True
-                pos = m.start()
-        m = self.lex.temporal_before_re.search(text, window_start, pos)
-        if m:
-            phrase = " ".join(m.group().lower().split())
-            num.temporal = self.lex.temporal_before.get(phrase, "le")
-            num.temporal_start = m.start()
-            num.temporal_phrase = phrase
-            pos = m.start()
-        else:
-            m = self.lex.range_opener_re.search(text, window_start, pos)
-            if m:
-                num.opener_start = m.start()
+    def _subject_after(self, text: str, num: _Num, pos: int) -> int:
+        """`18 ≤ age` (a comparator after the number and before its subject): the bound is
+        read from the subject's side. RETURNS (int): the number's end."""
+        m = _SUBJECT_AFTER_RE.match(text, pos)
+        if m and self.lex.comp_before_re.search(text, max(0, num.start - 30), num.start) is None:
+            # `<10 mg/dL <b>` has its comparator before it: not this
+            num.suffix, num.reversed, pos = _REVERSED[m.group(1)], True, m.end(1)
+            if _MINUS_BEFORE_RE.search(text, max(0, num.start - 2), num.start) and num.value > 0:
+                num.start, num.value = num.start - 1, -num.value  # `-2 ≤ z-score`
+        return pos
 
     # -- grouping numbers into expressions ------------------------------------------------
 
@@ -634,6 +586,8 @@ class QuantityParser:
             if num.inclusive is not None:
                 rules.append(f"inclusivity_words: {text[num.right:num.marker_end].strip()!r} -> "
                              f"{'inclusive' if num.inclusive else 'exclusive'}")
+            if num.cues:
+                rules.append(f"cue rules: {', '.join(repr(name) for name in num.cues)}")
         if expr.rule is not None:
             rules.append(expr.rule)
         rules.append(f"kind: {kind} (rule {kind_rule!r})")
@@ -813,6 +767,17 @@ class QuantityParser:
             if rec["anchor"] is None and clause in first_anchor:
                 rec["anchor"] = first_anchor[clause]["anchor"]
                 rec["direction"] = rec["direction"] or first_anchor[clause]["direction"]
+
+
+#: The readers the cue rules may name in `read`: what needs more than a word list.
+READERS = {
+    "titer_or_pair": QuantityParser._titer_or_pair,
+    "unit": QuantityParser._unit,
+    "time_unit": QuantityParser._time_unit,
+    "subject_after": QuantityParser._subject_after,
+}
+#: The fields of a number the cue rules may write and test.
+_NUM_FIELDS = frozenset(f.name for f in fields(_Num))
 
 
 def _unit_class(unit: Optional[UnitMatch], lex: Lexicon) -> str:
