@@ -310,3 +310,61 @@ class CueRules:
                 pos = hit.start
         if matched:
             num.cues = matched + num.cues
+
+
+#: Where a window's direction may come from (`windows.direction`), with the word list each reads.
+DIRECTION_SOURCES = {
+    "trigger": "direction_words_after",  # the word that ties the anchor: `prior to screening`
+    "word_after": "direction_words_after",  # a word right after the window: `6 months ago`
+    "cue_before": "direction_cues",  # the temporal cue before it: `in the past 6 months`
+}
+
+
+class WindowRules:
+    """The window rules of `quantity_rules.json` (its `windows` section): how far after a
+    time the grammar looks for the anchor it is counted from, and where its direction comes
+    from, first source first.
+
+    data (dict): the section: `anchor` (`reach`, `no_number_before`) and `direction` (a
+        list of rules, each `name`, `example` and `from`: one of `DIRECTION_SOURCES`).
+    source (str): where the data came from, for the error on a bad rule.
+    RAISES RuleFileError: a key or source that is unknown or malformed, naming the rule.
+    """
+
+    def __init__(self, data: object, source: str = "quantity_rules.json") -> None:
+        def fail(reason: str) -> RuleFileError:
+            return RuleFileError(source, None, reason)
+
+        if not isinstance(data, dict) or not {"anchor", "direction"} <= set(data):
+            raise fail("`windows` must be an object with `anchor` and `direction`")
+        unknown = sorted(k for k in set(data) - {"anchor", "direction"} if not k.startswith("_"))
+        if unknown:
+            raise fail(f"`windows`: unknown key(s) {', '.join(unknown)}; known: anchor, direction")
+        anchor = data["anchor"]
+        if not isinstance(anchor, dict) or set(anchor) != {"reach", "no_number_before"}:
+            raise fail("`windows.anchor` must have `reach` and `no_number_before`, nothing else")
+        self.reach = anchor["reach"]
+        if not isinstance(self.reach, int) or self.reach <= 0:
+            raise fail("`windows.anchor.reach` must be a positive whole number of characters")
+        words = anchor["no_number_before"]
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise fail("`windows.anchor.no_number_before` must list words that tie an anchor")
+        #: trigger words that tie no anchor when a number stands between the window and them
+        self.no_number_before = frozenset(_key(w) for w in words)
+        rules = data["direction"]
+        if not isinstance(rules, list) or not rules:
+            raise fail("`windows.direction` must be a non-empty list of rules")
+        #: (rule name, source), in the order they are tried
+        self.direction: List[Tuple[str, str]] = []
+        for rule in rules:
+            name = rule.get("name") if isinstance(rule, dict) else None
+            if not isinstance(name, str) or not name:
+                raise fail("a rule in `windows.direction` has no name")
+            unknown = sorted(set(rule) - {"name", "example", "from"})
+            if unknown:
+                raise fail(f"direction rule {name!r}: unknown key(s) {', '.join(unknown)}")
+            if rule.get("from") not in DIRECTION_SOURCES:
+                raise fail(f"direction rule {name!r}: `from` must be one of {', '.join(DIRECTION_SOURCES)}")
+            if any(rule["from"] == known for _, known in self.direction):
+                raise fail(f"direction rule {name!r}: `from` {rule['from']!r} is read by an earlier rule")
+            self.direction.append((name, rule["from"]))

@@ -279,9 +279,9 @@ class GroupingRules:
 
         self.data, self.lexicon, self.source = data, lexicon, source
         data = {k: v for k, v in data.items() if not k.startswith("_")}  # `_about`: a comment
-        unknown = sorted(set(data) - set(_RULE_KEYS) - {"alone", "cues"})  # `cues`: read by cues.py
+        unknown = sorted(set(data) - set(_RULE_KEYS) - {"alone", "cues", "windows"})  # `cues`, `windows`: cues.py
         if unknown:
-            raise fail(f"unknown section(s) {', '.join(unknown)}; known: cues, alone, {', '.join(_RULE_KEYS)}")
+            raise fail(f"unknown section(s) {', '.join(unknown)}; known: cues, windows, alone, {', '.join(_RULE_KEYS)}")
         #: what a number alone gives: its comparator, its temporal cue's, ..., or no quantity
         self.alone = DecisionList(data.get("alone"), result_key="operator", results=OPERATORS,
                                   flags=ALONE_FLAGS, fail=lambda reason: fail(f"`alone`: {reason}"))

@@ -8,7 +8,10 @@ dicts, so the spaCy component can store them on spans:
         "upper": {"value": 10.0, "inclusive": False}, "unit": "mg/dL", "ucum": "mg/dL", ...}
 
 The words the grammar reads (comparator phrases, temporal words, anchors, references such
-as ULN, number words) are data, in `resources/quantity_lexicon.json`.
+as ULN, number words) are data, in `resources/quantity_lexicon.json`; its rules too, in
+`resources/quantity_rules.json` (what is read around a number: `cues.py`; how numbers
+group: `grouping.py`) and `resources/quantity_kinds.json` (`kinds.py`). This module finds
+the numbers and runs those rules.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Dict, List, Optional, Tuple
 
-from .cues import CueRules
+from .cues import CueRules, WindowRules
 from .grouping import SIDES, GroupingRules
 from .kinds import KindRules
 from .lexicon import ROMAN, Lexicon, PhraseHit, get_lexicon, holds_any, read_resource
@@ -253,9 +256,10 @@ class QuantityParser:
 
     @rules.setter
     def rules(self, rules: GroupingRules) -> None:
-        """The grouping rules, and the cue rules read from the same file (its `cues`)."""
+        """The grouping rules, and the cue and window rules of the same file (`cues`, `windows`)."""
         self._rules = rules
         self.cues = CueRules(rules.data.get("cues"), self.lex, READERS, _NUM_FIELDS, rules.source)
+        self.windows = WindowRules(rules.data.get("windows"), rules.source)
 
     def __call__(self, text: str, offset: int = 0) -> List[dict]:
         """Parse `text`; offsets in the result are shifted by `offset`.
@@ -531,7 +535,7 @@ class QuantityParser:
             anchor, anchor_end, trigger = self._anchor(text, expr.end)
             after = self.lex.temporal_after_re.match(text, expr.end)
         kind, kind_rule = self._kind(text, expr, unit, temporal or bool(after) or anchor is not None)
-        direction = self._direction(text, expr, trigger) if kind == "temporal" else None
+        direction, direction_rule = self._direction(text, expr, trigger) if kind == "temporal" else (None, None)
         if kind != "temporal":
             anchor = anchor_end = None
         ucum = unit.ucum if unit is not None else None
@@ -552,10 +556,12 @@ class QuantityParser:
             "scale_max": first.scale_max,
             "alternative_of": None,
             "pair": first.pair,
-            "rules": self._explain(text, expr, kind, kind_rule, trigger if anchor is not None else None),
+            "rules": self._explain(text, expr, kind, kind_rule, trigger if anchor is not None else None,
+                                   direction_rule),
         }
 
-    def _explain(self, text: str, expr: _Expr, kind: str, kind_rule: str, trigger: Optional[str]) -> List[str]:
+    def _explain(self, text: str, expr: _Expr, kind: str, kind_rule: str, trigger: Optional[str],
+                 direction_rule: Optional[str]) -> List[str]:
         """The word lists and steps that made a record, in reading order: what `annotate
         --explain` shows (`comparators_before: 'at least' -> ge`, `unit_forms: 'mg/dL' -> mg/dL`)."""
         rules: List[str] = []
@@ -593,6 +599,8 @@ class QuantityParser:
         rules.append(f"kind: {kind} (rule {kind_rule!r})")
         if trigger is not None:
             rules.append(f"temporal_after: {trigger!r} names the anchor")
+        if direction_rule is not None:
+            rules.append(f"direction: rule {direction_rule!r}")
         return rules
 
     def _with_roman_ranges(self, text: str, records: List[dict]) -> List[dict]:
@@ -723,8 +731,8 @@ class QuantityParser:
     def _anchor(self, text: str, end: int) -> Tuple[Optional[str], Optional[int], Optional[str]]:
         """The anchor named after a window (`prior to screening` -> "screening"), where its
         phrase ends, and the word that ties it to the window (`prior to`); Nones when there
-        is none."""
-        window = text[end: end + 90]
+        is none (`windows.anchor` in quantity_rules.json)."""
+        window = text[end: end + self.windows.reach]
         brk = _CLAUSE_BREAK_RE.search(window)
         if brk:
             window = window[: brk.start()]
@@ -732,22 +740,28 @@ class QuantityParser:
         if not m:
             return None, None, None
         trigger = " ".join(m.group("trigger").lower().split())
-        if _NUMBER_RE.search(window, 0, m.start()) and trigger == "of":
+        if trigger in self.windows.no_number_before and _NUMBER_RE.search(window, 0, m.start()):
             return None, None, None
         anchor = " ".join(m.group("anchor").lower().split())
         return (anchor[4:] if anchor.startswith("the ") else anchor), end + m.end(), trigger
 
-    def _direction(self, text: str, expr: _Expr, trigger: Optional[str]) -> Optional[str]:
-        """Where a window's event lies relative to its anchor: the word tying the anchor
-        (`prior to screening`), else a word right after the window (`30 days after
-        surgery`, `6 months ago`), else the cue before it (`in the past`); None when none
-        says (`within 4 weeks of screening`)."""
-        if trigger in self.lex.direction_words_after:
-            return self.lex.direction_words_after[trigger]
-        m = self.lex.direction_after_re.match(text, expr.end)
-        if m:
-            return self.lex.direction_words_after[" ".join(m.group().lower().split())]
-        for num in expr.nums:
+    def _direction(self, text: str, expr: _Expr, trigger: Optional[str]) -> Tuple[Optional[str], Optional[str]]:
+        """Where a window's event lies relative to its anchor, and the rule that said so, from
+        the first of `windows.direction` whose source says; Nones when none does (`within 4
+        weeks of screening`)."""
+        for name, source in self.windows.direction:
+            direction = self._direction_from(source, text, expr, trigger)
+            if direction is not None:
+                return direction, name
+        return None, None
+
+    def _direction_from(self, source: str, text: str, expr: _Expr, trigger: Optional[str]) -> Optional[str]:
+        if source == "trigger":  # `prior to screening`
+            return self.lex.direction_words_after.get(trigger)
+        if source == "word_after":  # `30 days after surgery`, `6 months ago`
+            m = self.lex.direction_after_re.match(text, expr.end)
+            return self.lex.direction_words_after[" ".join(m.group().lower().split())] if m else None
+        for num in expr.nums:  # "cue_before": `in the past 6 months`
             if num.temporal_phrase in self.lex.direction_cues:
                 return self.lex.direction_cues[num.temporal_phrase]
         return None

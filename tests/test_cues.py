@@ -104,3 +104,56 @@ def test_cues_survive_pickling_as_their_data():
 
     parser = pickle.loads(pickle.dumps(_parser()))
     assert [(r["lower"], r["unit"]) for r in parser("Hb ≥ 9 g/dL")] == [(_bound(9.0), "g/dL")]
+
+
+# -- windows: the anchor a time is counted from, and its direction ---------------------------
+
+DIRECTIONS = [(rule["name"], rule["example"]) for rule in RULES["windows"]["direction"]]
+
+
+def _windows(text, rules=None):
+    """(text, anchor, direction, the explain steps on anchor and direction) of each window."""
+    return [(text[r["start"]:r["end"]], r["anchor"], r["direction"],
+             [s for s in r["rules"] if s.startswith("direction:") or "names the anchor" in s])
+            for r in _parser(rules)(text) if r["kind"] == "temporal"]
+
+
+@pytest.mark.parametrize("name,example", DIRECTIONS, ids=[d[0] for d in DIRECTIONS])
+def test_windows_every_direction_rule_decides_its_own_example(name, example):
+    found = _windows(example)
+    assert [steps[-1] for *_, steps in found] == [f"direction: rule {name!r}"], found
+
+
+def test_windows_read_anchor_and_direction_as_the_data_says():
+    assert _windows("within 4 weeks prior to screening") == [
+        ("within 4 weeks", "screening", "before",
+         ["temporal_after: 'prior to' names the anchor", "direction: rule \"the anchor's word\""])]
+    assert _windows("within 4 weeks of screening") == [
+        ("within 4 weeks", "screening", None, ["temporal_after: 'of' names the anchor"])]
+    text = "within 14 days or 5 half-lives of the first dose"  # `of` after a number: not its own
+    assert _windows(text)[0] == ("within 14 days", "first dose", None, [])  # shared from the next
+    rules = copy.deepcopy(RULES)
+    rules["windows"]["anchor"]["no_number_before"] = []
+    assert _windows(text, rules)[0][3] == ["temporal_after: 'of' names the anchor"]
+    rules["windows"]["anchor"]["reach"] = 5  # `prior to screening` is further on
+    assert _windows("within 4 weeks prior to screening", rules)[0][1:3] == (None, "before")
+    rules["windows"]["direction"] = [r for r in rules["windows"]["direction"] if r["from"] != "word_after"]
+    assert _windows("surgery 6 months ago", rules)[0][1:3] == (None, None)
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda w: w.pop("anchor"), "`windows` must be an object with `anchor` and `direction`"),
+    (lambda w: w.update(reach=90), "`windows`: unknown key(s) reach"),
+    (lambda w: w["anchor"].update(reach=-1), "`windows.anchor.reach` must be a positive"),
+    (lambda w: w["anchor"].pop("no_number_before"), "`windows.anchor` must have `reach` and `no_number_before`"),
+    (lambda w: w["direction"][1].update(source="word_after"), "direction rule 'a word after the window': unknown key(s) source"),
+    (lambda w: w["direction"][2].update({"from": "cue_after"}), "direction rule 'the temporal cue': `from` must be one of"),
+    (lambda w: w["direction"][2].update({"from": "trigger"}), "direction rule 'the temporal cue': `from` 'trigger' is read"),
+    (lambda w: w.update(direction=[]), "`windows.direction` must be a non-empty list"),
+])
+def test_windows_bad_rules_are_rejected_naming_the_rule(edit, message):
+    rules = copy.deepcopy(RULES)
+    edit(rules["windows"])
+    with pytest.raises(RuleFileError) as err:
+        _parser(rules)
+    assert str(err.value).startswith(f"[E002] bad rule in quantity_rules.json: {message}"), str(err.value)
