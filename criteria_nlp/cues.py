@@ -14,7 +14,8 @@ value). This module validates the rules on load, naming the rule, and applies th
 from __future__ import annotations
 
 import re
-from typing import Callable, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
+from operator import attrgetter
+from typing import Callable, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from .errors import RuleFileError
 from .lexicon import Lexicon
@@ -22,8 +23,9 @@ from .lexicon import Lexicon
 _COMPARATORS = frozenset({"ge", "gt", "le", "lt", "eq"})
 _RULE_KEYS = frozenset({"name", "example", "match", "read", "produce", "when", "unless", "after",
                         "otherwise", "moves"})
-#: What a production may take from a match; anything else in `produce` is a constant.
-_FROM_MATCH = frozenset({"$value", "$start", "$end", "$phrase"})
+#: What a production may take from a match (the index of that field of `Hit`); anything else
+#: in `produce` is a constant.
+_FROM_MATCH = {"$start": 0, "$end": 1, "$value": 2, "$phrase": 3}
 # an article between a comparator and an ordinal: `below the 5th percentile`
 _ARTICLE_BEFORE_RE = re.compile(r"(?<![\w-])the\s+$", re.IGNORECASE)
 
@@ -134,7 +136,8 @@ Reader = Callable[[object, str, object, int], int]
 class _Rule:
     """One cue rule, compiled."""
 
-    __slots__ = ("name", "side", "match", "read", "produce", "when", "unless", "after", "otherwise", "moves")
+    __slots__ = ("name", "side", "match", "read", "produce", "when", "unless", "after", "otherwise", "moves",
+                 "gated", "unless_of")
 
     def __init__(self, side: str, data: object, readers: Mapping[str, Reader], fields: FrozenSet[str],
                  earlier: List[str], fail: Callable[[str], RuleFileError]) -> None:
@@ -179,6 +182,10 @@ class _Rule:
         self.moves = data.get("moves", True)
         if not isinstance(self.moves, bool):
             raise bad("`moves` must be true or false")
+        #: whether `applies` must be asked (most rules have no condition)
+        self.gated = bool(self.unless or self.after or self.otherwise or self.when)
+        # the `unless` fields of a number in one C call (a tuple even for one field)
+        self.unless_of = attrgetter(*self.unless, *self.unless[:1]) if self.unless else None
 
     @staticmethod
     def _production(value, fields: FrozenSet[str], bad) -> Tuple[Tuple[str, object], ...]:
@@ -191,13 +198,14 @@ class _Rule:
                 raise bad(f"`produce.{field}`: {source!r} is none of {', '.join(sorted(_FROM_MATCH))}")
             if field in ("comp", "suffix", "temporal") and source not in _FROM_MATCH and source not in _COMPARATORS:
                 raise bad(f"`produce.{field}` must be a comparator ({', '.join(sorted(_COMPARATORS))})")
-        return tuple(value.items())
+        # (field, index of the Hit field it takes or None, constant)
+        return tuple((field, _FROM_MATCH.get(source) if isinstance(source, str) else None, source)
+                     for field, source in value.items())
 
-    def applies(self, text: str, num, matched: List[str]) -> bool:
+    def applies(self, text: str, num, matched: Sequence[str]) -> bool:
         """Whether the rule is tried on this number, given the rules that matched before."""
-        for field in self.unless:
-            if getattr(num, field):
-                return False
+        if self.unless_of is not None and any(self.unless_of(num)):
+            return False
         if self.after is not None and self.after not in matched:
             return False
         if self.otherwise is not None and self.otherwise in matched:
@@ -206,19 +214,6 @@ class _Rule:
             if not condition(text, num):
                 return False
         return True
-
-    def apply(self, num, hit: Hit) -> None:
-        """Write what the rule produces from `hit` onto the number."""
-        for field, source in self.produce:
-            if source == "$value":
-                source = hit.value
-            elif source == "$start":
-                source = hit.start
-            elif source == "$end":
-                source = hit.end
-            elif source == "$phrase":
-                source = hit.phrase
-            setattr(num, field, source)
 
 
 class CueRules:
@@ -272,19 +267,21 @@ class CueRules:
         """Read what follows `num`: sets its fields, `right` (where the number with its
         unit, reference and comparator ends) and `cues` (the rules that matched)."""
         pos = num.end
+        lex, size = self.lex, len(text)
         matched: List[str] = []
-        for rule in self.right:
-            if not rule.applies(text, num, matched):
+        for rule in self.right:  # per number: loops, no generators
+            if rule.gated and not rule.applies(text, num, matched):
                 continue
             if rule.read is not None:
                 end = rule.read(grammar, text, num, pos)
                 if end == pos:
                     continue
             else:
-                hit = rule.match(self.lex, text, pos, len(text))
+                hit = rule.match(lex, text, pos, size)
                 if hit is None:
                     continue
-                rule.apply(num, hit)
+                for field, index, constant in rule.produce:
+                    setattr(num, field, hit[index] if index is not None else constant)
                 end = hit.end
             matched.append(rule.name)
             if rule.moves:
@@ -295,16 +292,22 @@ class CueRules:
     def read_left(self, text: str, num, floor: int) -> None:
         """Read what precedes `num`, back to `floor` (the number before's end) and at most
         `window` characters: each rule's cue ends where the cue read before it starts."""
-        lo = max(floor, num.start - self.window)
+        lo = num.start - self.window
+        if lo < floor:
+            lo = floor
         pos = num.start
-        matched: List[str] = []
+        lex = self.lex
+        matched: Optional[List[str]] = None
         for rule in self.left:
-            if not rule.applies(text, num, matched):
+            if rule.gated and not rule.applies(text, num, matched or ()):
                 continue
-            hit = rule.match(self.lex, text, lo, pos)
+            hit = rule.match(lex, text, lo, pos)
             if hit is None:
                 continue
-            rule.apply(num, hit)
+            for field, index, constant in rule.produce:
+                setattr(num, field, hit[index] if index is not None else constant)
+            if matched is None:
+                matched = []
             matched.append(rule.name)
             if rule.moves:
                 pos = hit.start

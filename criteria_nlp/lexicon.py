@@ -105,6 +105,7 @@ LEXICON_KEYS = frozenset((
     "age_unit_endings",
     "age_units",
     "age_words_after",
+    "age_words_after_a_comparator",
     "age_words_after_a_time",
     "age_words_before",
     "alternative_joiners",
@@ -146,6 +147,7 @@ LEXICON_KEYS = frozenset((
     "scale_range_joiners",
     "scale_words",
     "sign_words",
+    "subject_after_stop_words",
     "temporal_after",
     "temporal_before",
     "titer_words",
@@ -168,8 +170,13 @@ def last_words(phrases: Iterable[str]) -> FrozenSet[str]:
 def holds_any(text: str, words: FrozenSet[str]) -> bool:
     """Whether `text` holds one of `words` (lower-case ASCII) as a case-insensitive regex
     would find it (`posİtİve`, `claſs`, `POSITIVE`): a check in C before a costly search."""
-    folded = text.translate(_REGEX_FOLD).lower()
-    return any(word in folded for word in words)
+    return _any_of(words).search(text.translate(_REGEX_FOLD).lower()) is not None
+
+
+@lru_cache(maxsize=64)
+def _any_of(words: FrozenSet[str]) -> "re.Pattern":
+    """One search for any of `words` anywhere (a frozenset caches its hash: the lookup is cheap)."""
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
 
 
 class Lexicon:
@@ -258,6 +265,13 @@ class Lexicon:
         self.age_before_re = re.compile(phrase_alternation(data["age_words_before"]), flags)
         self.age_after_re = re.compile(r"\s*" + phrase_alternation(data["age_words_after"]), flags)
         self.age_after_time_re = re.compile(r"\s*" + phrase_alternation(data["age_words_after_a_time"]), flags)
+        self.age_comparator_re = re.compile(r"\s*" + phrase_alternation(data["age_suffix_words"]), flags)  # `older than 18`
+        self.age_after_comparator_re = re.compile(  # `18 ≤ age`
+            r"\s*" + phrase_alternation(data["age_words_after_a_comparator"]), flags)
+        # `18 ≤ age`, `145 mmHg ≤ msSBP`: a comparator symbol after the number (and its unit)
+        # with a word after it, the subject; not a word that joins or compares (`3 > or = 2`)
+        self.subject_after_re = re.compile(
+            r"\s*([≤<≥>])\s*(?=[^\W\d_])(?!" + phrase_alternation(data["subject_after_stop_words"]) + ")", flags)
         self.scale_before_re = EndAnchored(data["scale_words"], flags,
                                            gap_reversed=r"(?:\s+fo)?[\s:(\[\]]*")  # `score of `
         self.titer_re = re.compile(phrase_alternation(data["titer_words"]), flags)

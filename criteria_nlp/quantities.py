@@ -21,7 +21,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from itertools import accumulate
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .cues import CueRules, WindowRules
 from .grouping import SIDES, GroupingRules
@@ -32,8 +32,6 @@ from .units import UnitMatch, UnitTable
 # Nothing but space, bullets and punctuation: what stands around a bare `Over 18 years`.
 _BARE_RE = re.compile(r"^[\s\-*•.,;:]*$")
 _BARE_MAX = 12
-# A comparator that is itself an age word: `older than 18`, `younger than 75`.
-_AGE_COMPARATOR_RE = re.compile(r"\s*(?:older|younger)\b", re.IGNORECASE)
 # Digits: 12, 1,000, 2.5, .5, 2,5 (decimal comma). Not inside words (HbA1c, CD4, COVID-19),
 # not exponents (10^9), not denominators (/150), not ordinals (3rd) but a percentile's (95th
 # percentile, the 5th to 85th percentile).
@@ -56,7 +54,6 @@ _NEXT_WORD_RE = re.compile(r"\s*([A-Za-z][\w/-]*)")
 _OF_WHAT_RE = re.compile(r"\s*of\s+(?:the\s+)?(?:following|these|those|\w+)")  # `≥3 of the following`
 _LETTER_RE = re.compile(r"[^\W\d_]")
 _WORD_DASH_RE = re.compile(r"([A-Za-z]+)-$")
-_AGE_WORD_AFTER_RE = re.compile(r"\s*(?:ages?|aged)\b", re.IGNORECASE)
 _LAST_WORD_RE = re.compile(r"([A-Za-z]+)[\s,:]*$")
 _ROMAN_NUMERAL_RE = re.compile(ROMAN, re.IGNORECASE)
 # three or more numbers joined by bare dashes are a date, a phone number or a code, no range;
@@ -71,11 +68,7 @@ _RATIO_RE = re.compile(r"(\s*)/(\s*)(\d+(?:\.\d+)?)(?![\d.,^])")  # `140/90`, `1
 _NEG_RE = re.compile(r"[≥≤<>=]\s*-$")
 _CLAUSE_BREAK_RE = re.compile(r"[;.](?:\s|$)|\n")
 _SPACES_RE = re.compile(r"[ \t]{0,3}(?=[ \t]?\S)")
-# `18 ≤ age`, `145 mmHg ≤ msSBP`, `2.0 mmol/L < potassium`: a comparator symbol after the
-# number (and its unit) with a word after it, which is the subject; the bound is the other
-# way round (age ≥ 18). Not before a word that joins or compares (`3 > or = 2`).
-_SUBJECT_AFTER_RE = re.compile(r"\s*([≤<≥>])\s*(?=[^\W\d_])(?!(?:or|and|to|from|than|of|in)\b)", re.IGNORECASE)
-_REVERSED = {"≤": "ge", "<": "gt", "≥": "le", ">": "lt"}
+_REVERSED = {"≤": "ge", "<": "gt", "≥": "le", ">": "lt"}  # `18 ≤ age`: age ≥ 18
 _MINUS_BEFORE_RE = re.compile(r"(?:^|[\s(])-$")  # a sign, not a dash between words or numbers
 
 
@@ -106,7 +99,7 @@ class _Num:
     anchored: bool = False  # its temporal cue is an anchored-window opener: `in the` 6 months before X
     inclusive: Optional[bool] = None  # said in words after that: `(inclusive)`, `(exclusive)`
     marker_end: Optional[int] = None  # where those words end
-    cues: List[str] = field(default_factory=list)  # the cue rules that read it, for `explain`
+    cues: Sequence[str] = ()  # the cue rules that read it, for `explain`
 
     @property
     def left(self) -> int:
@@ -345,16 +338,18 @@ class QuantityParser:
                 chain = next(chains)
             if not m.group() or chain[0] <= m.start():
                 continue  # in a dash chain: `2019-01-15`, `555-123-4567`, `1-2-3`; or a listed digit
-            word = _WORD_DASH_RE.search(text, max(0, m.start() - 12), m.start())
-            if word and self.units.match(word.group(1), 0) is None:
-                continue  # `COVID-19`, `IL-6`, `SLEDAI-2000`; but `8yr-18yrs` is a range
+            start = m.start()
+            dash = start > 0 and text[start - 1] == "-"  # what the three tests below need
+            if dash:
+                word = _WORD_DASH_RE.search(text, max(0, start - 12), start)
+                if word and self.units.match(word.group(1), 0) is None:
+                    continue  # `COVID-19`, `IL-6`, `SLEDAI-2000`; but `8yr-18yrs` is a range
             value = parse_number(m.group(), self.lex)
             if value is None:
                 continue
-            start = m.start()
-            if _NEG_RE.search(text, max(0, start - 4), start) or (  # `≤ -2.5`
+            if dash and (_NEG_RE.search(text, max(0, start - 4), start) or (  # `≤ -2.5`
                     _MINUS_BEFORE_RE.search(text, max(0, start - 2), start)  # `below -2 SD`
-                    and self.lex.comp_before_re.search(text, max(0, start - 61), start - 1)):
+                    and self.lex.comp_before_re.search(text, max(0, start - 61), start - 1))):
                 start -= 1
                 value = -value
             else:
@@ -456,7 +451,7 @@ class QuantityParser:
     def _subject_after(self, text: str, num: _Num, pos: int) -> int:
         """`18 ≤ age` (a comparator after the number and before its subject): the bound is
         read from the subject's side. RETURNS (int): the number's end."""
-        m = _SUBJECT_AFTER_RE.match(text, pos)
+        m = self.lex.subject_after_re.match(text, pos)
         if m and self.lex.comp_before_re.search(text, max(0, num.start - 30), num.start) is None:
             # `<10 mg/dL <b>` has its comparator before it: not this
             num.suffix, num.reversed, pos = _REVERSED[m.group(1)], True, m.end(1)
@@ -697,8 +692,8 @@ class QuantityParser:
                 or (unit is not None and unit.is_time and self.lex.age_after_time_re.match(text, expr.end))
                 or any(n.suffix and text[n.right - 8: n.right].lower().rstrip().endswith(self.lex.age_suffix_words)
                        for n in expr.nums)
-                or _AGE_COMPARATOR_RE.match(text, expr.start, first.start)  # `older than 18`
-                or (first.reversed and _AGE_WORD_AFTER_RE.match(text, expr.end))):  # `18 ≤ age`
+                or self.lex.age_comparator_re.match(text, expr.start, first.start)  # `older than 18`
+                or (first.reversed and self.lex.age_after_comparator_re.match(text, expr.end))):  # `18 ≤ age`
             return True
         if (self.age_before(text, first) or self._person_before(text, expr)
                 or self.lex.age_before_re.search(text, first.left, first.start)  # `aged between`, `under the age of`
@@ -771,9 +766,12 @@ class QuantityParser:
         """`Major surgery within 4 weeks or minor surgery within 2 weeks prior to screening`:
         a window with no anchor takes the anchor of the first anchored window of its clause
         (clauses end at `;`, `. ` and line ends)."""
+        windows = [r for r in records if r["kind"] == "temporal"]
+        if len({r["anchor"] is None for r in windows}) < 2:
+            return  # none to share, or none lacking one: most criteria
         breaks = [m.start() for m in _CLAUSE_BREAK_RE.finditer(text)]
         first_anchor: Dict[int, dict] = {}
-        temporal = [(bisect_right(breaks, r["start"]), r) for r in records if r["kind"] == "temporal"]
+        temporal = [(bisect_right(breaks, r["start"]), r) for r in windows]
         for clause, rec in temporal:
             if rec["anchor"] is not None:
                 first_anchor.setdefault(clause, rec)

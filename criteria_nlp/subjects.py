@@ -25,12 +25,8 @@ _COMPARATORS = set("≤<≥>=")  # a comparator ends a subject (`145 mmHg ≤ ms
 _BULLETS = {"-", "–", "•", "*"}
 _JOINERS = {"/", "&"}  # join list members; never the first word of a subject
 _NUMERIC_RE = re.compile(r"^[\d.,]+$")
-_AGE_AFTER_RE = re.compile(r"\b(aged?|ages|old|years?-old|yo)\b", re.IGNORECASE)
-_AGE_COMPARATIVE_RE = re.compile(r"\b(older|younger)\b", re.IGNORECASE)
 _ON_SCALE_RE = re.compile(r"\s+on\s+(?:the\s+)?", re.IGNORECASE)  # `a score of ≥ 20 on the HAM-D`
 _OF_NOUN_RE = re.compile(r"\s+(?:of|in)\s+(?=[A-Za-z])", re.IGNORECASE)
-_AGE_UNIT_RE = re.compile(r"\b(?:years?|yrs?|months?|weeks?|days?)\b", re.IGNORECASE)
-_AGE_WORD_RE = re.compile(r"\b(?:age|aged|ages)\b", re.IGNORECASE)
 _ABBREVIATION_RE = re.compile(r"^[(\[][A-Za-z][\w/-]{0,11}[)\]]$")
 
 
@@ -43,7 +39,11 @@ class SubjectFinder:
         self.stop = set(data["stop"])
         self.event_heads = set(data["event_heads"])
         self.event_preps = set(data["event_preps"])
-        self.age_words = set(data["age_words"])
+        # an age's subject: a word of these lists (`aged`, `years old`, `or older`, `years`)
+        self.age_word_re = _words_re(data["age_words"])
+        self.age_after_re = _words_re(data["age_after"])
+        self.age_comparative_re = _words_re(data["age_comparatives"])
+        self.age_unit_re = _words_re(data["age_units"])
         self.right_skip = set(data["right_skip"])
         self.conjunctions = set(data["conjunctions"])
         self.anaphora = set(data["anaphora"])
@@ -225,20 +225,27 @@ class SubjectFinder:
         return picked[0][0], picked[-1][1]
 
     def _age(self, text: str, start: int, end: int, lo: int, hi: int, criterion_start: int) -> Optional[Subject]:
-        before = _last_age_word(text, lo, start)
+        before = self._last_age_word(text, lo, start)
         if before is not None:
             return before
-        for pattern in (_AGE_AFTER_RE, _AGE_COMPARATIVE_RE):
+        for pattern in (self.age_after_re, self.age_comparative_re):
             m = pattern.search(text, start, min(hi, end + 12))
             if m:  # `aged between 18 and 70`, `18 years of age`, `over 18 years old`, `65 or older`
                 return m.start(1), m.end(1), "Person"
-        before = _last_age_word(text, criterion_start, lo) if criterion_start < lo else None
+        before = self._last_age_word(text, criterion_start, lo) if criterion_start < lo else None
         if before is not None:  # `Age < 20 or > 70 years`: the age named before the first one
             return before
-        m = _AGE_UNIT_RE.search(text, start, end)
+        m = self.age_unit_re.search(text, start, end)
         if m:  # `Male or female ≥ 18 years`: the age is named by its unit only
             return m.start(), m.end(), "Person"
         return None
+
+    def _last_age_word(self, text: str, lo: int, hi: int) -> Optional[Subject]:
+        """The last of `age_words` in text[lo:hi], as a Person subject."""
+        found = None
+        for found in self.age_word_re.finditer(text, lo, hi):
+            pass
+        return (found.start(), found.end(), "Person") if found is not None else None
 
     def bracketed_scale_head(self, text: str, start: int, end: int) -> Optional[int]:
         """Where the opening bracket is when text[start:end] is a scale's own word right after
@@ -302,9 +309,7 @@ def get_subject_finder() -> SubjectFinder:
     return SubjectFinder()
 
 
-def _last_age_word(text: str, lo: int, hi: int) -> Optional[Subject]:
-    """The last `age`, `aged` or `ages` in text[lo:hi], as a Person subject."""
-    found = None
-    for found in _AGE_WORD_RE.finditer(text, lo, hi):
-        pass
-    return (found.start(), found.end(), "Person") if found is not None else None
+def _words_re(words) -> "re.Pattern":
+    """Any of `words` as a whole word (case-insensitive), captured as group 1."""
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b",
+                      re.IGNORECASE)
