@@ -343,7 +343,20 @@ def run_benchmark(path: Optional[os.PathLike] = None, *, repeat: int = 3, n_proc
         (slower). Defaults to False.
     progress (callable or None): called with a line of text before each step.
     RETURNS (dict): JSON-serializable figures; `format_report` prints them.
+
+    BLAS runs on one thread throughout, as in `annotate` (`criteria_nlp.process`): a "1
+    process" row uses one core, and worker processes do not compete with BLAS threads.
     """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_benchmark(path, repeat=repeat, n_process=n_process, limit=limit, batch_size=batch_size,
+                              stages=stages, flatness=flatness, trace_memory=trace_memory, progress=progress)
+
+
+def _run_benchmark(path: Optional[os.PathLike], *, repeat: int, n_process: int, limit: Optional[int],
+                   batch_size: int, stages: bool, flatness: Sequence[int], trace_memory: bool,
+                   progress: Optional[Callable[[str], None]]) -> Dict[str, Any]:
     import spacy
 
     import criteria_nlp
@@ -488,8 +501,8 @@ def format_report(result: Dict[str, Any]) -> str:
         f"load average {machine.get('load_average_start')} at start, "
         f"{machine.get('load_average_end')} at end (other work on the machine slows the runs)",
         *_failure_lines(result),
-        f"best of {settings['repeat']} rounds, batch size {settings['batch_size']}; "
-        f"pipeline load {result['load_seconds']:.2f} s",
+        f"best of {settings['repeat']} rounds, batch size {settings['batch_size']}, one BLAS thread per "
+        f"process; pipeline load {result['load_seconds']:.2f} s",
         "",
         f"{'measure':<16}{'procs':>6}{'best s':>9}{'docs/s':>10}{'chars/s':>12}"
         f"{'vs tokenizer':>15}{'(CPU time)':>12}",
