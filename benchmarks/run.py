@@ -347,6 +347,7 @@ def run_benchmark(path: Optional[os.PathLike] = None, *, repeat: int = 3, n_proc
     BLAS runs on one thread throughout, as in `annotate` (`criteria_nlp.process`): a "1
     process" row uses one core, and worker processes do not compete with BLAS threads.
     """
+    import numpy  # noqa: F401  (loads BLAS: the limit reaches only libraries already loaded)
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
