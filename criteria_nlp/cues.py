@@ -18,7 +18,7 @@ from operator import attrgetter
 from typing import Callable, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from .errors import RuleFileError
-from .lexicon import Lexicon
+from .lexicon import Lexicon, phrase_key
 
 _COMPARATORS = frozenset({"ge", "gt", "le", "lt", "eq"})
 _RULE_KEYS = frozenset({"name", "example", "match", "read", "produce", "when", "unless", "after",
@@ -39,10 +39,6 @@ class Hit(NamedTuple):
     phrase: Optional[str] = None
 
 
-def _key(phrase: str) -> str:
-    return " ".join(phrase.lower().split())
-
-
 # -- matchers: the lexicon's patterns a rule may name, each for one side ------------------
 # A left matcher finds a cue ending at `hi` (the number, or the cue read before it) and
 # starting at or after `lo`; a right matcher, one starting at `lo`.
@@ -54,14 +50,14 @@ def _comparator_before(lex: Lexicon, text: str, lo: int, hi: int) -> Optional[Hi
 
 def _scale_comparator(lex: Lexicon, text: str, lo: int, hi: int) -> Optional[Hit]:
     m = lex.scale_comparator_re.search(text, lo, hi)
-    return Hit(m.start(), m.end(), lex.comparators_before[_key(m.group("comp"))]) if m else None
+    return Hit(m.start(), m.end(), lex.comparators_before[phrase_key(m.group("comp"))]) if m else None
 
 
 def _temporal_before(lex: Lexicon, text: str, lo: int, hi: int) -> Optional[Hit]:
     m = lex.temporal_before_re.search(text, lo, hi)
     if m is None:
         return None
-    phrase = _key(m.group())
+    phrase = phrase_key(m.group())
     return Hit(m.start(), m.end(), lex.temporal_before.get(phrase, "le"), phrase)
 
 
@@ -86,20 +82,20 @@ def _reference(lex: Lexicon, text: str, lo: int, hi: int) -> Optional[Hit]:
     if m is None:
         return None
     if m.group("ref") is not None:
-        return Hit(lo, m.end(), lex.references[_key(m.group("ref"))])
-    return Hit(lo, m.end(), lex.multiplied_references[_key(m.group("mref"))])
+        return Hit(lo, m.end(), lex.references[phrase_key(m.group("ref"))])
+    return Hit(lo, m.end(), lex.multiplied_references[phrase_key(m.group("mref"))])
 
 
 def _comparator_after(lex: Lexicon, text: str, lo: int, hi: int) -> Optional[Hit]:
     m = lex.comp_after_re.match(text, lo)
-    return Hit(lo, m.end(), lex.comparators_after[_key(m.group("comp"))]) if m else None
+    return Hit(lo, m.end(), lex.comparators_after[phrase_key(m.group("comp"))]) if m else None
 
 
 def _inclusivity(lex: Lexicon, text: str, lo: int, hi: int) -> Optional[Hit]:
     m = lex.inclusivity_re.match(text, lo)
     if m is None:
         return None
-    return Hit(lo, m.end(), lex.inclusivity_words[_key(m.group("word") or m.group("bare"))])
+    return Hit(lo, m.end(), lex.inclusivity_words[phrase_key(m.group("word") or m.group("bare"))])
 
 
 Matcher = Callable[[Lexicon, str, int, int], Optional[Hit]]
@@ -136,7 +132,7 @@ Reader = Callable[[object, str, object, int], int]
 class _Rule:
     """One cue rule, compiled."""
 
-    __slots__ = ("name", "side", "match", "read", "produce", "when", "unless", "after", "otherwise", "moves",
+    __slots__ = ("name", "match", "read", "produce", "when", "unless", "after", "otherwise", "moves",
                  "gated", "unless_of")
 
     def __init__(self, side: str, data: object, readers: Mapping[str, Reader], fields: FrozenSet[str],
@@ -151,7 +147,7 @@ class _Rule:
         unknown = sorted(set(data) - _RULE_KEYS)
         if unknown:
             raise bad(f"unknown key(s) {', '.join(unknown)}")
-        self.name, self.side = name, side
+        self.name = name
         self.match: Optional[Matcher] = None
         self.read: Optional[Reader] = None
         if ("match" in data) == ("read" in data):
@@ -353,7 +349,7 @@ class WindowRules:
         if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
             raise fail("`windows.anchor.no_number_before` must list words that tie an anchor")
         #: trigger words that tie no anchor when a number stands between the window and them
-        self.no_number_before = frozenset(_key(w) for w in words)
+        self.no_number_before = frozenset(phrase_key(w) for w in words)
         rules = data["direction"]
         if not isinstance(rules, list) or not rules:
             raise fail("`windows.direction` must be a non-empty list of rules")

@@ -196,25 +196,25 @@ class Lexicon:
             raise RuleFileError(source, None, reason)
         self.data = data
         self.comparators_before: Dict[str, str] = {
-            _key(k): v for k, v in data["comparators_before"].items()
+            phrase_key(k): v for k, v in data["comparators_before"].items()
         }
         self.comparators_after: Dict[str, str] = {
-            _key(k): v for k, v in data["comparators_after"].items()
+            phrase_key(k): v for k, v in data["comparators_after"].items()
         }
         self.temporal_before: Dict[str, str] = {
-            _key(k): v for k, v in data["temporal_before"].items()
+            phrase_key(k): v for k, v in data["temporal_before"].items()
         }
         self.number_words: Dict[str, float] = {
-            _key(k): float(v) for k, v in data["number_words"].items()
+            phrase_key(k): float(v) for k, v in data["number_words"].items()
         }
-        self.context_number_words = {_key(w) for w in data["number_words_needing_context"]}
+        self.context_number_words = {phrase_key(w) for w in data["number_words_needing_context"]}
         self.references: Dict[str, str] = {
-            _key(form): ref for ref, forms in data["references"].items() for form in forms
+            phrase_key(form): ref for ref, forms in data["references"].items() for form in forms
         }
         self.dose_dimensions = set(data["dose_dimensions"])
         self.dose_ucum = set(data["dose_ucum"])
-        self.count_stop_words = {_key(w) for w in data["count_stop_words"]}
-        self.count_adjectives = {_key(w) for w in data["count_adjectives"]}
+        self.count_stop_words = {phrase_key(w) for w in data["count_stop_words"]}
+        self.count_adjectives = {phrase_key(w) for w in data["count_adjectives"]}
         # the joiner lists are read by the grouping rules (`quantity_rules.json` names them);
         # the roman values on a scale read these three here
         self.range_joiners = frozenset(data["range_joiners"])
@@ -225,8 +225,8 @@ class Lexicon:
         self.digit_list_end_re = re.compile(
             r"\s*,?\s*(?:" + "|".join(re.escape(w) for w in list_words) + r")\s*(\d)(?![\w.,])", re.IGNORECASE)
         self.age_units = frozenset(data["age_units"])
-        self.direction_cues = {_key(k): v for k, v in data["direction_cues"].items()}
-        self.direction_words_after = {_key(k): v for k, v in data["direction_words_after"].items()}
+        self.direction_cues = {phrase_key(k): v for k, v in data["direction_cues"].items()}
+        self.direction_words_after = {phrase_key(k): v for k, v in data["direction_words_after"].items()}
         self.age_suffix_words = tuple(data["age_suffix_words"])
         self.age_unit_endings = tuple(data["age_unit_endings"])
         flags = re.IGNORECASE
@@ -241,7 +241,7 @@ class Lexicon:
             r"(?!\s*(?:than\b|\d(?!\d*\s*[-–]\s)))", flags  # a digit that starts a list item (`2- `) does not count
         )
         self.multiplied_references: Dict[str, str] = {
-            _key(form): ref for ref, forms in data["multiplied_references"].items() for form in forms
+            phrase_key(form): ref for ref, forms in data["multiplied_references"].items() for form in forms
         }
         multiplier = "|".join(re.escape(w) for w in sorted(data["multiplier_words"], key=len, reverse=True))
         self.reference_re = re.compile(  # `2.5 × ULN`, `ULN`, `3 times normal`
@@ -276,7 +276,7 @@ class Lexicon:
                                            gap_reversed=r"(?:\s+fo)?[\s:(\[\]]*")  # `score of `
         self.titer_re = re.compile(phrase_alternation(data["titer_words"]), flags)
         self.paired_value_re = re.compile(phrase_alternation(data["paired_value_words"]), flags)
-        self.person_words = {_key(w) for w in data["person_words"]}
+        self.person_words = {phrase_key(w) for w in data["person_words"]}
         self.scale_bare_re = EndAnchored(data["scale_bare_words"], flags,
                                          gap_reversed=r"(?:\s+fo|\s*:|\s*=)?\s*")  # `ECOG of `, `: `, `= `
         self.scale_comparator_re = re.compile(  # `greater than Grade 1`
@@ -301,7 +301,7 @@ class Lexicon:
             phrase_alternation(data["qualitative_values"]) + r"|\+(?<=[A-Za-z0-9]\+)(?![\w+])", flags)
         self.unit_modifier_re = re.compile(  # `≥6 consecutive weeks`, `5 elimination half-lives`
             r"\s*" + phrase_alternation(data["unit_modifiers"]) + r"(?=\s)", flags)
-        self.inclusivity_words: Dict[str, bool] = {_key(k): v for k, v in data["inclusivity_words"].items()}
+        self.inclusivity_words: Dict[str, bool] = {phrase_key(k): v for k, v in data["inclusivity_words"].items()}
         self.inclusivity_re = re.compile(  # `(inclusive)`, `, exclusive`, `or equal` where a phrase ends
             r"\s*(?:\(\s*(?P<word>" + phrase_alternation(self.inclusivity_words) + r")\s*\)"
             r"|,?\s*(?P<bare>" + phrase_alternation(self.inclusivity_words) + r")(?=\s*(?:[),;.\n]|and\b|or\b|$)))",
@@ -315,7 +315,8 @@ class Lexicon:
         return self.comparators_before[" ".join(_BRACKETED_SYMBOL_RE.sub(" ", phrase).lower().split())]
 
 
-def _key(phrase: str) -> str:
+def phrase_key(phrase: str) -> str:
+    """A phrase as the word lists key it: lower-cased, runs of spaces as one."""
     return " ".join(phrase.lower().split())
 
 

@@ -26,7 +26,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from .cues import CueRules, WindowRules
 from .grouping import SIDES, GroupingRules
 from .kinds import KindRules
-from .lexicon import ROMAN, Lexicon, PhraseHit, get_lexicon, holds_any, read_resource
+from .lexicon import ROMAN, Lexicon, PhraseHit, get_lexicon, holds_any, phrase_key, read_resource
 from .units import UnitMatch, UnitTable
 
 # Nothing but space, bullets and punctuation: what stands around a bare `Over 18 years`.
@@ -755,7 +755,7 @@ class QuantityParser:
             return self.lex.direction_words_after.get(trigger)
         if source == "word_after":  # `30 days after surgery`, `6 months ago`
             m = self.lex.direction_after_re.match(text, expr.end)
-            return self.lex.direction_words_after[" ".join(m.group().lower().split())] if m else None
+            return self.lex.direction_words_after[phrase_key(m.group())] if m else None
         for num in expr.nums:  # "cue_before": `in the past 6 months`
             if num.temporal_phrase in self.lex.direction_cues:
                 return self.lex.direction_cues[num.temporal_phrase]
@@ -833,7 +833,7 @@ class _AloneFeatures:
 
 class _KindFeatures:
     """What the kind rules read of one quantity; the costly cues are computed when a rule
-    asks for them (each rule that reaches one asks once)."""
+    asks for them."""
 
     def __init__(self, parser: QuantityParser, text: str, expr: _Expr, unit: Optional[UnitMatch],
                  window: bool) -> None:
@@ -851,8 +851,8 @@ class _KindFeatures:
         return any(n.temporal for n in self._expr.nums)
 
     @property
-    def age_cue(self) -> bool:  # the costly cues are read only when a rule asks (no lock of
-        return self._parser.age_cue(self._text, self._expr, self._unit)  # cached_property)
+    def age_cue(self) -> bool:  # costly: read only when a rule asks
+        return self._parser.age_cue(self._text, self._expr, self._unit)
 
     @property
     def count_cue(self) -> bool:
