@@ -84,8 +84,10 @@ def _annotate(nlp: Language, batch: List[Record], time_budget: Optional[float]) 
     if short:
         try:
             with time_limit(time_budget):
-                texts = (batch[i].text for i in short)
-                docs = dict(zip(short, nlp.pipe(texts, batch_size=len(short))))
+                # a Doc that fails a component leaves spaCy's stream (its error handler is
+                # told): each Doc comes with its record's index, and one missing runs alone
+                texts = ((batch[i].text, i) for i in short)
+                docs = {i: doc for doc, i in nlp.pipe(texts, batch_size=len(short), as_tuples=True)}
         except (Exception, TimeBudgetExceeded):  # noqa: BLE001 - the batch failed or ran over: each alone
             docs = {}
     for i, (record, problem) in enumerate(zip(batch, problems)):

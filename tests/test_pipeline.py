@@ -162,10 +162,12 @@ def test_pipeline_component_failure_is_reported_on_its_record():
     fresh = criteria_nlp.load()
     fresh.add_pipe("test_fails_on_marker", after="criteria_quantities")
     items = [("a", "Age ≥ 18 years"), ("b", "MARKER hemoglobin < 9 g/dL"), ("c", "BMI < 30 kg/m2")]
-    documents = list(criteria_nlp.annotate_texts(items, nlp=fresh, batch_size=2))
-    assert [d.id for d in documents] == ["a", "b", "c"]
-    assert not documents[0].errors and not documents[2].errors
-    assert "component broke" in " ".join(documents[1].errors)
+    for batch_size in (2, 3):  # the failing record in the middle of a batch, and ending one
+        documents = list(criteria_nlp.annotate_texts(items, nlp=fresh, batch_size=batch_size))
+        assert [(d.id, d.text) for d in documents] == items  # each record keeps its own text
+        assert [[c.text for c in d.constraints] for d in documents] == [["≥ 18 years"], ["< 9 g/dL"], ["< 30 kg/m2"]]
+        assert not documents[0].errors and not documents[2].errors
+        assert "component broke" in " ".join(documents[1].errors)
 
 
 def test_pipeline_qualitative_value_entity_has_subject(nlp):

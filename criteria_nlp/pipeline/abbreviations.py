@@ -30,6 +30,8 @@ from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from .batched import BatchedPipe
+
 # A short form looks like one: an upper-case letter after the first character (`ANC`, `eGFR`,
 # `IgA`, `HbA1c`), or a capital and at most two more letters (`Hb`). Schwartz & Hearst also
 # accept plain words, which in criteria pair `function` with `(liver function test > ...)`.
@@ -41,7 +43,7 @@ _PARENTHESIS = 0  # the match key; scispaCy's filter reads only the offsets
 _NOT_A_LONG_FORM = re.compile(r"[<>=≤≥]")
 
 
-class AbbreviationFinder:
+class AbbreviationFinder(BatchedPipe):
     """Find `long form (SHORT)` definitions and every later use of SHORT in the Doc.
 
     nlp (Language): the pipeline.

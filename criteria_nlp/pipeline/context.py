@@ -39,6 +39,7 @@ from ..lexicon import read_resource
 from ..records import ContextMarks
 from ._medspacy import DEFAULT_ATTRIBUTES, ConTextGraph, ConTextModifier, ConTextRule
 from ._serialize import RuleDataMixin
+from .batched import BatchedPipe
 from .quantities import criterion_bounds
 
 logger.disable("medspacy")
@@ -148,7 +149,7 @@ def read_rule_data(rules: str = "default") -> dict:
     return srsly.read_json(rules)
 
 
-class ContextFlags(RuleDataMixin):
+class ContextFlags(BatchedPipe, RuleDataMixin):
     """Run ConText over thresholds, their subjects and entities, one criterion per scope.
 
     nlp (Language): the pipeline.

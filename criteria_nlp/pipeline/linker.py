@@ -29,6 +29,7 @@ from ..lexicon import read_resource
 from ..records import QuantityRecord, SpanLabel, SubjectLink
 from ..subjects import SubjectFinder
 from ._serialize import RuleDataMixin
+from .batched import BatchedPipe
 from .quantities import criterion_bounds
 
 # A threshold with no words of its own between it and the threshold before it takes that
@@ -153,7 +154,7 @@ def _aside_closes_phrase(text: str, pos: int, hi: int) -> bool:
     return bool(_AFTER_ASIDE_RE.match(text, pos, hi))  # at a position: no copy of the rest
 
 
-class SubjectLinker(RuleDataMixin):
+class SubjectLinker(BatchedPipe, RuleDataMixin):
     """Attach a subject to every threshold found by the quantity component.
 
     nlp (Language): the pipeline.

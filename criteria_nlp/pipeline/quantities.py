@@ -26,6 +26,7 @@ from ..records import QuantityRecord
 from ..units import UnitTable
 from ..units.registry import read_forms_text
 from ._serialize import RuleDataMixin
+from .batched import BatchedPipe
 
 
 def criterion_bounds(doc: Doc, criteria_key: str = CRITERIA_KEY) -> List[Tuple[int, int]]:
@@ -65,7 +66,7 @@ def _read_saved(file: Path) -> dict:
     return srsly.read_json(file) if file.exists() else read_resource(file.name)
 
 
-class QuantityFinder(RuleDataMixin):
+class QuantityFinder(BatchedPipe, RuleDataMixin):
     """Find threshold expressions in every criterion of a Doc.
 
     nlp (Language): the pipeline.

@@ -72,6 +72,7 @@ from ..doctext import CharSpans, doc_text
 from ..errors import RuleFileError
 from ..extensions import CRITERIA_KEY
 from ..logic import CriterionLogic
+from .batched import BatchedPipe
 
 RULES_FILE = "sections.json"
 LOGIC_FILE = "criterion_logic.json"
@@ -607,7 +608,7 @@ def segment(text: str, rules: Optional[SegmenterRules] = None) -> List[Item]:
 # --------------------------------------------------------------------------------------------
 
 
-class CriteriaSegmenter(Pipe):
+class CriteriaSegmenter(BatchedPipe, Pipe):
     """Put the criteria items of a Doc in a span group, with section and cohort.
 
     Each item of `segment(doc.text)` becomes a Span in `doc.spans[spans_key]`, in document
@@ -660,12 +661,8 @@ class CriteriaSegmenter(Pipe):
         doc (Doc): the Doc.
         RETURNS (Doc): the same Doc, with its criteria in `doc.spans[spans_key]`.
         """
-        error_handler = self.get_error_handler()
-        try:
-            self.set_annotations(doc, segment(doc_text(doc), self._rules))
-            return doc
-        except Exception as e:
-            return error_handler(self.name, self, [doc], e)
+        self.set_annotations(doc, segment(doc_text(doc), self._rules))
+        return doc
 
     def set_annotations(self, doc: Doc, items: List[Item]) -> None:
         """Write the items to the Doc as spans.
