@@ -61,6 +61,7 @@ _ROMAN_NUMERAL_RE = re.compile(ROMAN, re.IGNORECASE)
 # by digit at every position: quadratic in a long run of digits)
 # single digits joined by commas (`0,1`, `0, 1, 2`): a list when a list joiner and the next
 # digit follow (`Lexicon.digit_list_end_re`); a run starts at a digit after no word character
+_DIGIT_RE = re.compile(r"\d")  # what every number in digits holds (`\d`, as in _NUMBER_RE)
 _DIGIT_RUN_RE = re.compile(r"(?<![\w.,])\d(?![\d.])(?:\s*,\s*\d(?![\d.]))+")
 _DASH_CHAIN_RE = re.compile(r"(?<!\d)\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?){2,}")
 _TITER_RE = re.compile(r"\s*:\s*(\d+)")
@@ -262,7 +263,7 @@ class QuantityParser:
         RETURNS (List[dict]): one dict per quantity, in text order.
         """
         nums = self._numbers(text)
-        exprs = self._group(text, nums)
+        exprs = self._group(text, nums) if nums else []
         results: List[dict] = []
         index_of: Dict[int, int] = {}
         for i, expr in enumerate(exprs):
@@ -303,9 +304,12 @@ class QuantityParser:
     def _numbers(self, text: str) -> List[_Num]:
         """Every number of `text` in text order, with what stands right after it and before
         it read by the cue rules (`quantity_rules.json`, `cues`)."""
-        listed = self._digit_lists(text)
-        found = listed + self._written_in_digits(text, listed) + self._written_in_words(text)
-        found.sort(key=lambda n: n.start)
+        if _DIGIT_RE.search(text) is None:  # most criteria: numbers in words at most
+            found = self._written_in_words(text)
+        else:
+            listed = self._digit_lists(text)
+            found = listed + self._written_in_digits(text, listed) + self._written_in_words(text)
+            found.sort(key=lambda n: n.start)
         nums: List[_Num] = []
         for num in found:  # digits inside a word number's "(3)" are the same number
             if nums and num.start < nums[-1].end:

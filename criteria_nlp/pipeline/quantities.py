@@ -10,7 +10,7 @@ every criterion found by the segmenter and puts each record, typed, on its span:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+from typing import Iterable, List, Optional, Tuple, Union
 
 import srsly
 from spacy.language import Language
@@ -20,7 +20,7 @@ from ..doctext import CharSpans, doc_text
 from ..extensions import CRITERIA_KEY, QUANTITIES_KEY, VALUES_KEY
 from ..grouping import GroupingRules
 from ..kinds import KindRules
-from ..lexicon import Lexicon, read_resource
+from ..lexicon import Lexicon, holds_any, read_resource
 from ..quantities import QuantityParser, find_qualitative_values
 from ..records import QuantityRecord
 from ..units import UnitTable
@@ -53,12 +53,10 @@ def _outside(records: List[dict], start: int, end: int) -> List[dict]:
     return kept
 
 
-def _logic_phrases(doc: Doc, criteria_key: str) -> Dict[int, Tuple[int, int]]:
-    """Criterion index -> char offsets of the phrase introducing its list of alternatives."""
-    if criteria_key not in doc.spans:
-        return {}
-    phrases = ((i, span._.criterion_logic_phrase) for i, span in enumerate(doc.spans[criteria_key]))
-    return {i: phrase for i, phrase in phrases if phrase is not None}
+def _logic_phrase(doc: Doc, criteria_key: str, index: int) -> Optional[Tuple[int, int]]:
+    """Char offsets of the phrase introducing the list of alternatives of criterion `index`."""
+    criteria = doc.spans[criteria_key] if criteria_key in doc.spans else ()
+    return criteria[index]._.criterion_logic_phrase if index < len(criteria) else None
 
 
 def _read_saved(file: Path) -> dict:
@@ -153,9 +151,12 @@ class QuantityFinder(BatchedPipe, RuleDataMixin):
         by_criterion: dict = {}
         for record in kept:
             by_criterion.setdefault(record["criterion"], []).append(record)
-        for index, (start, end) in enumerate(bounds):
+        lexicon = self.parser.lex
+        # most documents hold none of the values' words: one check instead of one per criterion
+        searched = bounds if holds_any(text, lexicon.qualitative_tails) else []
+        for index, (start, end) in enumerate(searched):
             for value in find_qualitative_values(text[start:end], by_criterion.get(index, []),
-                                                 offset=start, lexicon=self.parser.lex):
+                                                 offset=start, lexicon=lexicon):
                 value["criterion"] = index
                 values.append(value)
         char_spans = CharSpans(doc)
@@ -171,10 +172,9 @@ class QuantityFinder(BatchedPipe, RuleDataMixin):
         records: List[dict] = []
         text = doc_text(doc) if text is None else text
         bounds = criterion_bounds(doc, self.criteria_key) if bounds is None else bounds
-        phrases = _logic_phrases(doc, self.criteria_key)
         for index, (start, end) in enumerate(bounds):
             found = self.parser(text[start:end], offset=start)
-            phrase = phrases.get(index)
+            phrase = _logic_phrase(doc, self.criteria_key, index) if found else None
             if phrase is not None:  # `at least one of the following`: criterion logic, no count
                 found = _outside(found, *phrase)
             base = len(records)
