@@ -170,7 +170,8 @@ def last_words(phrases: Iterable[str]) -> FrozenSet[str]:
 def holds_any(text: str, words: FrozenSet[str]) -> bool:
     """Whether `text` holds one of `words` (lower-case ASCII) as a case-insensitive regex
     would find it (`posİtİve`, `claſs`, `POSITIVE`): a check in C before a costly search."""
-    return _any_of(words).search(text.translate(_REGEX_FOLD).lower()) is not None
+    folded = text.lower() if text.isascii() else text.translate(_REGEX_FOLD).lower()
+    return _any_of(words).search(folded) is not None
 
 
 @lru_cache(maxsize=64)
