@@ -19,8 +19,12 @@ Measured on the same texts, in `repeat` rounds of one run each, the best run kep
                   the pipeline's order next to the bare tokenizer on the same batches
 
 Memory: peak RSS (getrusage) at each checkpoint, and a flatness check that streams the corpus
-repeated 1x and 3x through annotate_texts (one process) without keeping the outputs: RSS
-should not grow with the length of the stream. Timings on shared machines vary from run to
+repeated 1x and 16x through annotate_texts (one process) without keeping the outputs: RSS
+should not grow with the length of the stream.
+
+Whole processes, as a user starts them: `python -c "import criteria_nlp; criteria_nlp.load()"`
+(cold load, best of 3), and with --n-process N over 1 the `annotate` command on the corpus
+repeated to at least 5,000 documents, in one process and in N (wall time of the process). Timings on shared machines vary from run to
 run; the ratios to the tokenizer, measured alongside, are the figures to compare.
 
 See benchmarks/README.md for how to read the report.
@@ -33,7 +37,9 @@ import json
 import os
 import platform
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from pathlib import Path
@@ -42,7 +48,10 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = Path("..") / "shared" / "corpora" / "ctgov-raw"
 EXTRAPOLATE_DOCS = 500_000
-FLAT_TOLERANCE_MB = 20.0  # RSS growth between the 1x and 3x streams still called flat
+DASK_WORKERS = 16  # the cluster the 500,000-study projection is also given for
+FLAT_TOLERANCE_MB = 20.0  # RSS growth between the shortest and longest streams still called flat
+#: Documents the whole-process `annotate` runs read at least (the corpus repeated).
+WHOLE_PROCESS_DOCS = 5_000
 
 
 # --------------------------------------------------------------------------- inputs
@@ -117,12 +126,16 @@ def timed(fn: Callable[[], None]) -> Tuple[float, float]:
 
 
 def _rates(name: str, seconds: float, runs: Sequence[float], n_docs: int, n_chars: int,
-           reference: Optional[float], **extra: Any) -> Dict[str, Any]:
+           reference: Optional[float], counts: Optional[Dict[str, int]] = None,
+           **extra: Any) -> Dict[str, Any]:
+    counts = counts or {}
     return {
         "name": name,
         "seconds": round(seconds, 4),
         "runs": [round(r, 4) for r in runs],
         "docs_per_s": round(n_docs / seconds, 1),
+        "criteria_per_s": round(counts["criteria"] / seconds) if "criteria" in counts else None,
+        "tokens_per_s": round(counts["tokens"] / seconds) if "tokens" in counts else None,
         "chars_per_s": round(n_chars / seconds),
         "ms_per_doc": round(1000 * seconds / n_docs, 3),
         # speed relative to the bare tokenizer: 0.2 means five times slower
@@ -324,7 +337,7 @@ def _extrapolate(seconds: float, n_docs: int, n_process: int, source: str) -> Di
 
 def run_benchmark(path: Optional[os.PathLike] = None, *, repeat: int = 3, n_process: int = 1,
                   limit: Optional[int] = None, batch_size: int = 64, stages: bool = True,
-                  flatness: Sequence[int] = (1, 3), trace_memory: bool = False,
+                  flatness: Sequence[int] = (1, 16), trace_memory: bool = False,
                   progress: Optional[Callable[[str], None]] = None) -> Dict[str, Any]:
     """Measure speed and memory of criteria_nlp against spaCy's bare tokenizer, in one run.
 
@@ -338,7 +351,7 @@ def run_benchmark(path: Optional[os.PathLike] = None, *, repeat: int = 3, n_proc
     stages (bool): time each step alone (normalize, tokenize, each component, Document
         building). Defaults to True.
     flatness (Sequence[int]): the corpus repeats streamed in the memory check; () skips it.
-        Defaults to (1, 3).
+        Defaults to (1, 16).
     trace_memory (bool): also follow the Python heap with tracemalloc in the memory check
         (slower). Defaults to False.
     progress (callable or None): called with a line of text before each step.
@@ -382,9 +395,11 @@ def _run_benchmark(path: Optional[os.PathLike], *, repeat: int, n_process: int, 
     # code path once, so that even repeat=1 compares warm against warm; and counts the
     # Documents with errors, which would make the timings meaningless.
     say("warm-up")
-    _consume(tokenizer(t) for t in texts)
-    warm_errors = sum(bool(d.errors) for d in criteria_nlp.annotate_texts(
-        items, nlp=nlp, batch_size=batch_size))
+    counts = {"tokens": sum(len(tokenizer(t)) for t in texts), "criteria": 0}
+    warm_errors = 0
+    for document in criteria_nlp.annotate_texts(items, nlp=nlp, batch_size=batch_size):
+        warm_errors += bool(document.errors)
+        counts["criteria"] += len(document.criteria)
 
     # The measures run in rounds, one of each per round, so that a burst of other work on
     # the machine slows the reference and the pipeline alike.
@@ -418,7 +433,9 @@ def _run_benchmark(path: Optional[os.PathLike], *, repeat: int, n_process: int, 
     timings: List[Dict[str, Any]] = []
     for name, procs, what, _fn in measures:
         best = min(walls[name])
-        row = _rates(name, best, walls[name], n_docs, n_chars, ref, n_process=procs, what=what)
+        row = _rates(name, best, walls[name], n_docs, n_chars, ref, counts, n_process=procs, what=what)
+        one = name.rsplit(" x", 1)[0]  # `annotate x2` -> `annotate`
+        row["speedup_vs_1_process"] = round(min(walls[one]) / best, 2) if procs > 1 else None
         # CPU time of this process: less disturbed by other work than wall time, but blind
         # to worker processes, so only given for one process.
         row["cpu_seconds"] = round(min(cpus[name]), 4) if procs == 1 else None
@@ -432,6 +449,10 @@ def _run_benchmark(path: Optional[os.PathLike], *, repeat: int, n_process: int, 
     if n_process > 1:
         extrapolation.append(_extrapolate(min(walls[f"annotate x{n_process}"]), n_docs,
                                           n_process, f"annotate, {n_process} processes"))
+    # a cluster of DASK_WORKERS one-process workers, each as fast as one process here: the
+    # ideal, with no scheduling or data transfer (`criteria_nlp.dask` streams partitions)
+    extrapolation.append(_extrapolate(min(walls["annotate"]) / DASK_WORKERS, n_docs, DASK_WORKERS,
+                                      f"annotate, 1 process, divided among {DASK_WORKERS} Dask workers (ideal)"))
 
     stage_rows: List[Dict[str, Any]] = []
     stage_failures: Dict[str, int] = {}
@@ -452,6 +473,8 @@ def _run_benchmark(path: Optional[os.PathLike], *, repeat: int, n_process: int, 
         say(f"memory: streaming the corpus {' and '.join(f'{k}x' for k in flatness)}")
         flat = _flatness(nlp, items, list(flatness), batch_size, trace_memory)
     memory.append(_memory_checkpoint("end"))
+    say("whole processes: cold load" + (f", annotate in 1 and {n_process} processes" if n_process > 1 else ""))
+    whole = _whole_processes(items, n_process, repeat)
 
     return {
         "corpus": {"path": str(corpus_path), "docs": n_docs, "chars": n_chars,
@@ -460,13 +483,54 @@ def _run_benchmark(path: Optional[os.PathLike], *, repeat: int, n_process: int, 
                     "load_average_end": _load_average()},
         "settings": {"repeat": repeat, "n_process": n_process, "batch_size": batch_size},
         "load_seconds": round(load_seconds, 3),
+        "counts": counts,
         "timings": timings,
+        "whole_processes": whole,
         "stages": stage_rows,
         "memory": {"checkpoints": memory, "flatness": flat},
         "extrapolation": extrapolation,
         # failures make the timings meaningless: a failed component skips its work
         "failures": {"warm-up documents with errors": warm_errors, "stages": stage_failures},
     }
+
+
+def _wall(command: List[str]) -> float:
+    """Wall seconds of a command run to its end; it must succeed."""
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed (exit {done.returncode}): {done.stderr[-1000:]}")
+    return seconds
+
+
+def _whole_processes(items: List[Tuple[str, str]], n_process: int, repeat: int) -> Dict[str, Any]:
+    """Processes as a user starts them: the cold load, best of `repeat` (at least 3); with
+    `n_process` over 1, the `annotate` command on the corpus repeated to at least
+    `WHOLE_PROCESS_DOCS` documents (JSONL), in one process and in `n_process`, each once,
+    with a check that both wrote the same output."""
+    python = sys.executable
+    loads = [_wall([python, "-c", "import criteria_nlp; criteria_nlp.load()"]) for _ in range(max(3, repeat))]
+    result: Dict[str, Any] = {"cold_load_seconds": round(min(loads), 3),
+                              "cold_load_runs": [round(x, 3) for x in loads], "annotate": None}
+    if n_process <= 1:
+        return result
+    times = -(-WHOLE_PROCESS_DOCS // len(items))  # ceiling
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(scratch) / "records.jsonl"
+        with source.open("w", encoding="utf-8") as out:
+            for doc_id, text in _stream(items, times):
+                out.write(json.dumps({"id": doc_id, "text": text}) + "\n")
+        runs = {}
+        for procs in (1, n_process):
+            output = Path(scratch) / f"out{procs}.jsonl"
+            runs[procs] = _wall([python, "-m", "criteria_nlp", "annotate", str(source), "--output",
+                                 str(output), "--n-process", str(procs)])
+        same = (Path(scratch) / "out1.jsonl").read_bytes() == (Path(scratch) / f"out{n_process}.jsonl").read_bytes()
+    result["annotate"] = {"docs": times * len(items), "seconds_1_process": round(runs[1], 2),
+                          "n_process": n_process, f"seconds_{n_process}_processes": round(runs[n_process], 2),
+                          "speedup": round(runs[1] / runs[n_process], 2), "same_output": same}
+    return result
 
 
 # --------------------------------------------------------------------------- the report
@@ -503,20 +567,23 @@ def format_report(result: Dict[str, Any]) -> str:
         f"{machine.get('load_average_end')} at end (other work on the machine slows the runs)",
         *_failure_lines(result),
         f"best of {settings['repeat']} rounds, batch size {settings['batch_size']}, one BLAS thread per "
-        f"process; pipeline load {result['load_seconds']:.2f} s",
+        f"process; pipeline load {result['load_seconds']:.2f} s in this process",
+        f"{result['counts']['criteria']:,} criteria, {result['counts']['tokens']:,} tokens (bare tokenizer)",
         "",
-        f"{'measure':<16}{'procs':>6}{'best s':>9}{'docs/s':>10}{'chars/s':>12}"
-        f"{'vs tokenizer':>15}{'(CPU time)':>12}",
+        f"{'measure':<16}{'procs':>6}{'best s':>9}{'docs/s':>9}{'criteria/s':>12}{'tokens/s':>11}"
+        f"{'vs tokenizer':>14}{'(CPU time)':>12}{'vs 1 proc':>11}",
     ]
     for row in result["timings"]:
         ratio, cpu_ratio = row["speed_vs_tokenizer"], row.get("speed_vs_tokenizer_cpu")
         cpu_text = "" if cpu_ratio is None else f"{cpu_ratio:.3f}x"
+        speedup = "" if row.get("speedup_vs_1_process") is None else f"{row['speedup_vs_1_process']:.2f}x"
         lines.append(f"{row['name']:<16}{row['n_process']:>6}{row['seconds']:>9.2f}"
-                     f"{row['docs_per_s']:>10.1f}{row['chars_per_s']:>12,}{ratio:>14.3f}x"
-                     f"{cpu_text:>12}")
+                     f"{row['docs_per_s']:>9.1f}{row['criteria_per_s']:>12,}{row['tokens_per_s']:>11,}"
+                     f"{ratio:>13.3f}x{cpu_text:>12}{speedup:>11}")
     lines.append("  (vs tokenizer: speed as a fraction of spaCy's bare tokenizer on the same "
-                 "texts, best wall times; 0.25x = four times slower. CPU time: the same ratio "
-                 "from this process's CPU seconds, one process only)")
+                 "texts, best wall times, the same for documents, criteria and tokens; 0.25x = "
+                 "four times slower. CPU time: the same ratio from this process's CPU seconds, "
+                 "one process only. vs 1 proc: speed-up over the same measure in one process)")
     if result["stages"]:
         lines += ["", "each step alone, 1 process; x tokenizer time: against the bare tokenizer "
                   "timed on the same batches; share: of the one-process steps",
@@ -553,10 +620,22 @@ def format_report(result: Dict[str, Any]) -> str:
                      f"x{flat['passes'][-1]['times']}: {flat['rss_max_growth_mb']} MB "
                      f"({flat.get('rss_max_growth_percent')} %) -> {verdict} "
                      f"(tolerance {flat['tolerance_mb']:.0f} MB)")
+    whole = result.get("whole_processes") or {}
+    if whole:
+        lines += ["", "whole processes (wall time, as started from a shell):",
+                  f"  python -c \"import criteria_nlp; criteria_nlp.load()\": best {whole['cold_load_seconds']:.2f} s "
+                  f"of {', '.join(f'{x:.2f}' for x in whole['cold_load_runs'])}"]
+        run = whole.get("annotate")
+        if run:
+            n = run["n_process"]
+            lines.append(f"  annotate on {run['docs']:,} documents (the corpus repeated, JSONL): 1 process "
+                         f"{run['seconds_1_process']:.1f} s, --n-process {n} {run[f'seconds_{n}_processes']:.1f} s "
+                         f"-> {run['speedup']:.2f}x; output {'identical' if run['same_output'] else 'DIFFERENT'}")
     lines += ["", f"extrapolated, {EXTRAPOLATE_DOCS:,} studies at this corpus' mean length, this machine:"]
     for row in result["extrapolation"]:
-        lines.append(f"  {row['n_process']} process{'es' if row['n_process'] > 1 else ''}: "
-                     f"{_duration(row['seconds'])} (from {row['from']})")
+        n = row["n_process"]
+        who = f"{n} Dask workers" if "Dask" in row["from"] else f"{n} process{'es' if n > 1 else ''}"
+        lines.append(f"  {who}: {_duration(row['seconds'])} (from {row['from']})")
     return "\n".join(lines)
 
 
@@ -586,8 +665,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--batch-size", type=int, default=64, help="documents per batch (default 64)")
     parser.add_argument("--no-stages", action="store_true", help="skip timing each step alone")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory flatness check")
-    parser.add_argument("--memory-times", type=parse_times, default=(1, 3),
-                        help="corpus repeats streamed in the memory check, e.g. 1,16 (default 1,3)")
+    parser.add_argument("--memory-times", type=parse_times, default=(1, 16),
+                        help="corpus repeats streamed in the memory check, e.g. 1,3 (default 1,16)")
     parser.add_argument("--tracemalloc", action="store_true",
                         help="follow the Python heap in the memory check (slower)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")

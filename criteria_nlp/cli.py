@@ -346,7 +346,7 @@ def benchmark(
     n_process: int = typer.Option(1, "--n-process", "-n", min=1, help="Also time with this many worker processes."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N texts."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the figures as JSON here."),
-    memory_times: str = typer.Option("1,3", "--memory-times", help="Corpus repeats streamed in the memory check, e.g. 1,16."),
+    memory_times: str = typer.Option("1,16", "--memory-times", help="Corpus repeats streamed in the memory check, e.g. 1,3."),
 ) -> None:
     """Speed and memory as ratios to spaCy's bare tokenizer (benchmarks/run.py, source checkout only)."""
     import importlib.util
