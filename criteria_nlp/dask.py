@@ -13,7 +13,10 @@ what `annotate` writes for the record.
     bag = criteria_nlp.dask.read_records(["big.jsonl"], blocksize="64MiB")
     documents = criteria_nlp.dask.annotate_bag(bag, rules_only=True)  # a bag of Documents
 
-Each worker loads the pipeline once (the first partition it gets) and keeps it. The time
+Each worker loads the pipeline once (the first partition it gets) and keeps it, and then
+settles for batches as `annotate` does (`process.settle_for_batch`: the loaded pipeline out
+of the garbage collector's scans, freed memory kept for the next batch, one BLAS thread;
+on 2 local workers 24.4 s -> 17.4 s for 5,990 documents). The time
 budget of `annotate` does not apply on workers (it needs a process's main thread; Dask runs
 tasks in threads); the pipeline's cost is linear in the text, and documents over the size
 limit are refused as everywhere.
@@ -123,6 +126,8 @@ def _pipeline(model: Optional[str], rules_only: bool):
     with _LOCK:
         if key not in _PIPELINES:
             from . import load
+            from .process import settle_for_batch
 
             _PIPELINES[key] = load(model, entities=not rules_only)
+            settle_for_batch()  # the worker runs batches from now on, as `annotate` does
         return _PIPELINES[key]
