@@ -34,7 +34,16 @@ before it, and time windows ("within 6 months prior to screening") end on it.
      `{annotation}` values. Converted values are rounded to 10 significant digits, so
      9.5 g/dL is exactly 95 g/L at a bound. A multiple of a reference (`relative_to`,
      `> 2x ULN`) is the value over the limit the laboratory gave with the result (its
-     `reference_high` for ULN, `reference_low` for LLN); without one it is unknown.
+     `reference_high` for ULN, `reference_low` for LLN). Without one, the concept's row of
+     `resources/reference_limits.tsv` (the lowest and highest limit adult reference
+     intervals in use report, with sources) decides what holds at every laboratory: the
+     value, in the row's unit, is between value / highest and value / lowest x the limit;
+     the check is met when the constraint holds at both ends, not met when both lie on one
+     side outside it (`30 U/L < 2 x 19 U/L, the lowest ULN in use`), else unknown, as it is
+     for a concept without a row. Two analytes named with a slash under such a multiple
+     (`AST/ALT > 2x ULN`; no ratio has a limit of normal) are checked one by one: a lower
+     bound is met when one of them is over it and not met when neither is; an upper bound
+     (`ALT/AST <= 2.5x ULN`) met when both are under it and not met when one is over.
    * Temporal (`within 6 months prior to screening`): the conditions, medications and
      procedures whose name contains the subject (a member of it, or its long form) as whole
      words, case-insensitively, or a member of a class it names (`malignancy`: `cancer`,
@@ -93,6 +102,9 @@ before it, and time windows ("within 6 months prior to screening") end on it.
    * An exclusion lists what excludes, one item after another: an item of its text (split at
      `;`, `, ` and `or` outside brackets, a duration joined to the item before it) whose
      checks are all met, with no condition or exception left in it, makes the exclusion met.
+     When every item holds a check and the text has no `or`-like alternative (`Abnormal
+     laboratory findings: AST/ALT > 2x ULN; hemoglobin < 85 g/L, platelet count < 50`), all
+     checks not met make it not met; an item without one (`active infection`) keeps it open.
    * An item with `require` (at least N of the items listed under it, their `parent` its
      index) is met when N of them are met, not met when fewer than N can still be met,
      else unknown; the items under it count only through it. With no items under it (the
@@ -140,6 +152,7 @@ from .schemas import Bound, Constraint, Criterion, Document, Section
 if TYPE_CHECKING:  # pragma: no cover
     from .concepts import Concept
     from .patient import Fact, Observation, Patient
+    from .reference_limits import ReferenceLimits
 
 __all__ = ["screen", "Screening", "CriterionVerdict", "Check", "PatientFact"]
 
@@ -192,6 +205,8 @@ _DEFINITION = re.compile(rf"\(\s*(?:{phrase_alternation(_WORDS['definition_opene
 _QUALIFIER = re.compile(rf"^(?:{phrase_alternation(_WORDS['qualifier_words'])})\s+", re.I)
 _ITEM_SEPARATOR = re.compile(r";|,\s|\s(?:and/)?or\s", re.I)
 _TOP_SEPARATOR = re.compile(r";|,\s")
+_LETTER = re.compile(r"[^\W\d_]")
+_SLASH_PAIR = re.compile(r"^\s*([^\W\d_][\w-]*)\s*/\s*([^\W\d_][\w-]*)\s*$")  # `AST/ALT`
 _WS = re.compile(r"\s+")
 _LEADING = re.compile(rf"^(?:(?:{phrase_alternation(_WORDS['leading_words'])}) )+", re.I)
 _ANNOTATION = re.compile(r"\{[^{}]*\}")
@@ -323,12 +338,13 @@ def screen(document: Document, patient: Any, as_of: Optional[dt.date] = None) ->
     """
     from .concepts import find_concept
     from .patient import Patient, read_patient
+    from .reference_limits import get_reference_limits
 
     if not isinstance(patient, Patient):
         patient = read_patient(patient)
     as_of = as_of or dt.date.today()
     plan = _plan(document)
-    run = _Run(document, patient, as_of, find_concept, plan)
+    run = _Run(document, patient, as_of, find_concept, plan, get_reference_limits().get)
     checks = [run.check(i, c) for i, c in enumerate(document.constraints)]
     criteria = document.criteria
     verdicts: List[Optional[CriterionVerdict]] = [None] * len(criteria)
@@ -416,11 +432,13 @@ class _Run:
     """One screening call: the patient, the day and the memoized concept look-ups."""
 
     def __init__(self, document: Document, patient: "Patient", as_of: dt.date,
-                 find_concept: Callable[[str], Optional["Concept"]], plan: _Plan) -> None:
+                 find_concept: Callable[[str], Optional["Concept"]], plan: _Plan,
+                 reference_limits: Callable[[str], Optional["ReferenceLimits"]]) -> None:
         self.document = document
         self.patient = patient
         self.as_of = as_of
         self._find_concept = find_concept
+        self._reference_limits = reference_limits  # concept code -> its row of reference_limits.tsv
         self._concepts: Dict[str, Optional["Concept"]] = {}
         self._age: Optional[Tuple[Optional[float]]] = None
         self._facts: Optional[List[Tuple[str, "Fact", str]]] = None
@@ -637,6 +655,9 @@ class _Run:
             if concept is not None:
                 break
         if concept is None:
+            pair = _SLASH_PAIR.match(subject or "") if c.relative_to is not None else None
+            if pair is not None and all(self.concept(name) is not None for name in pair.groups()):
+                return self._pair_check(base, c, pair)
             several = " (several subjects)" if len(c.subjects) > 1 else ""
             return Check(**base, verdict=UNKNOWN,
                          reason=f"no measurement concept for {subject!r}{several}")
@@ -654,7 +675,7 @@ class _Run:
                                 f"({obs.value_text!r})")
         shown = _result_text(obs)
         if c.relative_to is not None:
-            return self._multiple_check(base, c, obs, fact, f"{label} {shown}{when}")
+            return self._multiple_check(base, c, obs, fact, concept, (label, shown, when))
         value, unit, problem = _to_constraint_unit(obs.value, obs.unit, c, concept)
         if problem is not None:
             return Check(**base, verdict=UNKNOWN, fact=fact, reason=f"{shown}{when}: {problem}")
@@ -664,22 +685,107 @@ class _Run:
         return Check(**base, verdict=MET if ok else NOT_MET, fact=fact, value=value, unit=unit,
                      reason=f"{label} {shown}{converted}{when} {_relation(ok, c)}")
 
-    @staticmethod
-    def _multiple_check(base: dict, c: Constraint, obs: "Observation", fact: PatientFact,
-                        shown: str) -> Check:
+    def _multiple_check(self, base: dict, c: Constraint, obs: "Observation", fact: PatientFact,
+                        concept: "Concept", shown: Tuple[str, str, str]) -> Check:
         """A multiple of the laboratory's limit (`> 2x ULN`): the value over the limit given
-        with the result; unknown when the record gives none."""
-        limit = {"ULN": obs.reference_high, "LLN": obs.reference_low}.get(c.relative_to or "")
-        if limit is None or limit <= 0:
+        with the result. Without one, the bounds of reference_limits.tsv decide what holds
+        at every laboratory (`_bounds_check`); else unknown."""
+        label, result, when = shown
+        ref = c.relative_to
+        limit = {"ULN": obs.reference_high, "LLN": obs.reference_low}.get(ref or "")
+        if limit is None:
+            return self._bounds_check(base, c, obs, fact, concept, shown)
+        if limit <= 0:
             return Check(**base, verdict=UNKNOWN, fact=fact,
-                         reason=f"{shown} vs a multiple of {c.relative_to}: the record carries "
-                                f"no reference range ({c.relative_to}) to compare")
+                         reason=f"{label} {result}{when} vs a multiple of {ref}: the record's "
+                                f"{ref} ({_num(limit)}) is no limit to compare with")
         multiple = _round(obs.value / limit)
         ok = c.admits(multiple)
         given = f"{_num(limit)} {obs.unit}" if obs.unit else _num(limit)
         return Check(**base, verdict=MET if ok else NOT_MET, fact=fact, value=multiple,
-                     unit=f"x {c.relative_to}",
-                     reason=f"{shown} = {_num(multiple)} x {c.relative_to} ({given}) {_relation(ok, c)}")
+                     unit=f"x {ref}",
+                     reason=f"{label} {result}{when} = {_num(multiple)} x {ref} ({given}) "
+                            f"{_relation(ok, c)}")
+
+    def _pair_check(self, base: dict, c: Constraint, pair: "re.Match[str]") -> Check:
+        """`AST/ALT > 2x ULN`: a multiple of a limit for two analytes named with a slash (no
+        ratio has a limit of normal) holds for each of them: `> 2x ULN` is met when one is
+        over it and not met when neither is; `<= 2.5x ULN` is met when both are under it and
+        not met when one is over; else unknown."""
+        assert c.subject is not None
+        checks = []
+        for name, start in zip(pair.groups(), (pair.start(1), pair.start(2))):
+            ref = c.subject.model_copy(update={"text": name, "start": c.subject.start + start,
+                                               "end": c.subject.start + start + len(name),
+                                               "long_form": None})
+            checks.append(self._measurement_check(dict(base, subject=name),
+                                                  c.model_copy(update={"subject": ref, "subjects": [ref]})))
+        verdicts = [check.verdict for check in checks]
+        # a lower bound (`> 2x`) holds when one holds; an upper one (`<= 2.5x`) when both do
+        either = c.lower is not None and c.upper is None
+        decisive = MET if either else NOT_MET
+        if decisive in verdicts:
+            verdict = decisive
+        elif all(v == _flip(decisive) for v in verdicts):
+            verdict = _flip(decisive)
+        else:
+            verdict = UNKNOWN
+        shown = next((k for k in checks if k.verdict == verdict), checks[0])
+        return Check(**base, verdict=verdict, fact=shown.fact, value=shown.value, unit=shown.unit,
+                     reason="; ".join(k.reason for k in checks))
+
+    def _bounds_check(self, base: dict, c: Constraint, obs: "Observation", fact: PatientFact,
+                      concept: "Concept", shown: Tuple[str, str, str]) -> Check:
+        """A multiple of a limit the record does not give, against the lowest and highest
+        limit in use (reference_limits.tsv): the value is v / L x the limit for a laboratory
+        whose limit is L, so between v / highest and v / lowest. Met when the constraint holds
+        at both ends, not met when it holds at neither and both lie on one side of it; else
+        (or without a row for the concept) unknown."""
+        label, result, when = shown
+        ref = c.relative_to
+        row = self._reference_limits(concept.code)
+        pair = row.bounds(ref) if row is not None else None
+        if row is None or pair is None:
+            return Check(**base, verdict=UNKNOWN, fact=fact,
+                         reason=f"{label} {result}{when} vs a multiple of {ref}: the record carries "
+                                f"no reference range ({ref}) to compare, and reference_limits.tsv "
+                                f"has no {ref} bounds for {concept.code}")
+        value, problem = _to_unit(obs.value, obs.unit, row.unit, concept)  # type: ignore[arg-type]
+        if problem is not None:
+            return Check(**base, verdict=UNKNOWN, fact=fact,
+                         reason=f"{label} {result}{when} vs a multiple of {ref}: {problem}")
+        low, high = pair
+        unit = row.unit
+        converted = "" if (obs.unit or "").strip() == unit else f" = {_num(value)} {unit}"
+        seen = f"{label} {result}{converted}{when}"
+        least, most = _round(value / high), _round(value / low)  # the multiple, by laboratory
+        lowest = f"{_num(low)} {unit}, the lowest {ref} in use"
+        highest = f"{_num(high)} {unit}, the highest {ref} in use"
+        lower, upper = c.lower, c.upper
+        if lower is not None and _below(most, lower):  # under k x the lowest limit: under k x any
+            verdict = NOT_MET
+            why = f"{seen} {_sign(most, lower.value)} {_num(lower.value)} x {lowest}"
+        elif upper is not None and _above(least, upper):
+            verdict = NOT_MET
+            why = f"{seen} {_sign(least, upper.value)} {_num(upper.value)} x {highest}"
+        elif c.admits(least) and c.admits(most):
+            verdict = MET
+            sides = []
+            if lower is not None:
+                sides.append(f"{_sign(least, lower.value)} {_num(lower.value)} x {highest}")
+            if upper is not None:
+                sides.append(f"{_sign(most, upper.value)} {_num(upper.value)} x {lowest}")
+            why = f"{seen} {' and '.join(sides) or 'is any multiple'}"
+        else:
+            return Check(**base, verdict=UNKNOWN, fact=fact, value=value, unit=unit,
+                         reason=f"{seen} is {_num(least)}-{_num(most)} x {ref} for the {ref}s in "
+                                f"use, {_num(low)}-{_num(high)} {unit} (reference_limits.tsv: "
+                                f"{row.source}): {_interval(c)} at some laboratories, not at "
+                                f"others; the record carries no reference range")
+        return Check(**base, verdict=verdict, fact=fact, value=value, unit=unit,
+                     reason=f"{why} (reference_limits.tsv: {row.source}): "
+                            f"{_relation(verdict == MET, c)} at any laboratory; the record "
+                            f"carries no reference range")
 
     def _temporal_check(self, base: dict, c: Constraint) -> Check:
         if c.direction == "after":
@@ -903,6 +1009,11 @@ def _above(value: float, bound: Optional[Bound]) -> bool:
                                                           and not bound.inclusive))
 
 
+def _sign(value: float, bound: float) -> str:
+    """`<`, `=` or `>`: how a value compares with a bound."""
+    return "<" if value < bound else ">" if value > bound else "="
+
+
 def _fact_key(text: Optional[str]) -> str:
     """A subject as matched against fact names: lower case, single spaces, without a leading
     `history of`, `treatment with`, `prior` and the like."""
@@ -1000,6 +1111,24 @@ def _unitless(unit: Optional[str]) -> bool:
         not _ANNOTATION.sub("", unit).strip()
 
 
+def _to_unit(value: float, unit: Optional[str], target: str, concept: "Concept"
+             ) -> Tuple[float, Optional[str]]:
+    """(value in `target`, None) or (value, the problem), converted as `_to_constraint_unit`
+    converts."""
+    if unit is not None and unit.strip() == target:
+        return _round(value), None
+    if _unitless(unit):
+        return value, f"the observation has no unit; the limits are in {target}"
+    from .errors import UnitParseError
+    from .units import convert
+
+    try:
+        converted = convert(value, unit or "", target, analyte=concept.analyte or concept.names[0])
+    except (UnitParseError, ValueError) as err:
+        return value, f"cannot convert to {target}: {err}"
+    return _round(converted), None
+
+
 def _to_constraint_unit(value: float, unit: Optional[str], c: Constraint, concept: "Concept"
                         ) -> Tuple[float, Optional[str], Optional[str]]:
     """(value in the constraint's unit, that unit, None) or (.., .., the problem)."""
@@ -1039,6 +1168,7 @@ class _Shape(NamedTuple):
     conjunct: bool  # `with`, `and`, `requiring`...: conditions the checks may not cover
     exception: bool  # `unless`, `except`...
     items: Tuple[Tuple[Tuple[int, ...], bool], ...]  # (groups, with a conjunct or exception)
+    listed: bool = False  # an exclusion list whose every item holds a check, and no `or`
 
 
 def _shape(crit: Criterion, own: List[int], constraints: Sequence[Constraint]) -> _Shape:
@@ -1106,7 +1236,8 @@ def _shape_of(text: str, offset: int, section: Optional[str], require: bool,
     if except_at and any(first is not None and first >= except_at.start() for first in firsts):
         except_at = None  # a threshold inside the exception: it is not what is excepted from
     main = masked[:except_at.start()].rstrip(" ,;") if except_at else masked
-    alternatives = _OR_CUE.search(_SEX_PAIR.sub(" ", main)) is not None or (
+    or_cue = _OR_CUE.search(_SEX_PAIR.sub(" ", main)) is not None
+    alternatives = or_cue or (
         section == "exclusion" and _TOP_SEPARATOR.search(_top_level(main)) is not None)
     conjunct = _AND_CUE.search(plain) is not None
     exception = _EXCEPT_CUE.search(masked) is not None
@@ -1132,6 +1263,11 @@ def _shape_of(text: str, offset: int, section: Optional[str], require: bool,
         items = [(tuple(positions), excepted or _AND_CUE.search(plain[a:b]) is not None
                   or _EXCEPT_CUE.search(masked[a:b]) is not None)
                  for a, b, positions in merged if positions]
+        # `Abnormal laboratory findings: ALT > 2x ULN; hemoglobin < 85 g/L, platelets < 50`:
+        # every item of the list is checked, so none excluding is the exclusion not met
+        listed = section == "exclusion" and not or_cue and not require and all(
+            positions or not _LETTER.search(top[a:b]) for a, b, positions in merged)
+        return _Shape(groups, negated, alternatives, conjunct, exception, tuple(items), listed)
     return _Shape(groups, negated, alternatives, conjunct, exception, tuple(items))
 
 
@@ -1193,6 +1329,8 @@ def _combine(crit: Criterion, shape: Optional[_Shape], checks: Sequence[Check]
         for positions, open_text in shape.items:  # an exclusion: one item holding is enough
             if not open_text and all(judged[p][0] == MET for p in positions):
                 return MET, _joined([judged[p] for p in positions])
+    if shape.listed and not any(shape.negated) and all(v == NOT_MET for v, _ in judged):
+        return NOT_MET, f"no item of the list holds: {_joined(judged)}"
     failed = next((r for v, r in judged if v == NOT_MET), None)
     if failed is not None:
         if not may_be_met:

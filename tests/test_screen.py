@@ -23,12 +23,7 @@ VERDICT_FILES = sorted(PATIENTS.glob("*.verdicts.json"))
 AS_OF = dt.date(2026, 12, 1)
 
 #: (patient, criterion excerpt) -> why the screener leaves unknown what the person decided.
-KNOWN_MISSES = {
-    ("multi-01", "Abnormal laboratory findings at screening"):
-        "screener: `AST/ALT >2x ULN` needs the patient's reference range, which the record "
-        "does not carry (the person used that no laboratory's ALT ULN is below 15 U/L); "
-        "the other three items are not met, but one open alternative keeps it unknown",
-}
+KNOWN_MISSES: dict = {}
 #: patient -> why the screener's overall verdict is `needs review` where the person decided.
 KNOWN_OVERALL_MISSES: dict = {}
 
@@ -342,12 +337,12 @@ def test_a_bracket_of_examples_defines_nothing(rules):
     assert got.criteria[0].verdict == "unknown"  # `severe anemia` is in no record
 
 
-def test_a_multiple_of_uln_is_unknown(rules):
+def test_a_multiple_of_uln_without_a_range_between_the_bounds_is_unknown(rules):
     doc = annotate(rules, "Inclusion Criteria:\n- ALT ≤ 2.5 × ULN")
-    got = screen(doc, person(observations=[obs("ALT", 30, "U/L", "LOINC:1742-6")]), AS_OF)
-    check = only_check(got)
+    got = screen(doc, person(observations=[obs("ALT", 100, "U/L", "LOINC:1742-6")]), AS_OF)
+    check = only_check(got)  # 2.5 x 19 < 100 < 2.5 x 79: depends on the laboratory
     assert check.verdict == "unknown" and "ULN" in check.reason
-    assert check.fact is not None and check.fact.value == 30  # the value is shown
+    assert check.fact is not None and check.fact.value == 100  # the value is shown
     assert got.criteria[0].verdict == "unknown" and got.overall == "needs review"
 
 
@@ -532,6 +527,132 @@ def test_a_multiple_of_uln_against_the_range_given_with_the_result(rules, value,
     assert f"x ULN ({high} U/L)" in check.reason
 
 
+# ---------------------------------------------------------------- reference-limit bounds
+
+ALT_OVER = "Exclusion Criteria:\n- ALT > 2 × ULN"
+TBIL_UNDER = "Inclusion Criteria:\n- Total bilirubin ≤ 1.5 × ULN"
+
+
+@pytest.mark.parametrize("text, name, code, value, unit, verdict, says", [
+    # ALT: lowest ULN in use 19 U/L, highest 79 U/L
+    (ALT_OVER, "ALT", "LOINC:1742-6", 30, "U/L", "not_met",
+     "30 U/L on 2026-11-20 < 2 x 19 U/L, the lowest ULN in use"),
+    (ALT_OVER, "ALT", "LOINC:1742-6", 38, "U/L", "not_met",
+     "= 2 x 19 U/L, the lowest ULN in use"),  # not > 2x at a laboratory whose ULN is 19
+    (ALT_OVER, "ALT", "LOINC:1742-6", 160, "U/L", "met", "> 2 x 79 U/L, the highest ULN in use"),
+    # total bilirubin: lowest ULN 0.99 mg/dL, highest 1.23 mg/dL; µmol/L converted
+    (TBIL_UNDER, "total bilirubin", "LOINC:1975-2", 20, "umol/L", "met",
+     "20 umol/L = 1.16932 mg/dL on 2026-11-20 < 1.5 x 0.99 mg/dL, the lowest ULN in use"),
+    (TBIL_UNDER, "total bilirubin", "LOINC:1975-2", 40, "µmol/L", "not_met",
+     "= 2.33864 mg/dL on 2026-11-20 > 1.5 x 1.23 mg/dL, the highest ULN in use"),
+    (TBIL_UNDER, "total bilirubin", "LOINC:1975-2", 1.4, "mg/dL", "met",
+     "1.4 mg/dL on 2026-11-20 < 1.5 x 0.99"),
+    (TBIL_UNDER, "total bilirubin", "LOINC:1975-2", 2.0, "mg/dL", "not_met",
+     "2 mg/dL on 2026-11-20 > 1.5 x 1.23"),
+])
+def test_a_multiple_of_uln_without_a_range_is_decided_by_the_bounds(rules, text, name, code, value,
+                                                                    unit, verdict, says):
+    check = only_check(screen(annotate(rules, text), person(observations=[obs(name, value, unit, code)]),
+                              AS_OF))
+    assert check.verdict == verdict and says in check.reason
+    # the table decided, with its sources, not the patient's range
+    assert "reference_limits.tsv:" in check.reason and "lowest:" in check.reason
+    assert check.reason.endswith("at any laboratory; the record carries no reference range")
+
+
+@pytest.mark.parametrize("text, name, code, value, unit", [
+    (ALT_OVER, "ALT", "LOINC:1742-6", 100, "U/L"),  # 2 x 19 < 100 < 2 x 79
+    (ALT_OVER, "ALT", "LOINC:1742-6", 158, "U/L"),  # 2 x 79 exactly: not > 2x at that laboratory
+    (TBIL_UNDER, "total bilirubin", "LOINC:1975-2", 30, "umol/L"),  # 1.754 mg/dL, 1.43-1.77 x ULN
+    (TBIL_UNDER, "total bilirubin", "LOINC:1975-2", 1.5, "mg/dL"),
+])
+def test_a_multiple_of_uln_between_the_bounds_stays_unknown(rules, text, name, code, value, unit):
+    check = only_check(screen(annotate(rules, text), person(observations=[obs(name, value, unit, code)]),
+                              AS_OF))
+    assert check.verdict == "unknown"
+    assert "for the ULNs in use" in check.reason and "at some laboratories, not at others" in check.reason
+
+
+@pytest.mark.parametrize("value, high, verdict", [(30, 10, "met"), (160, 100, "not_met")])
+def test_the_range_given_with_the_result_wins_over_the_bounds(rules, value, high, verdict):
+    # the bounds alone would decide the other way (30 < 2 x 19; 160 > 2 x 79)
+    alt = dict(obs("ALT", value, "U/L", "LOINC:1742-6"), reference_high=high)
+    check = only_check(screen(annotate(rules, ALT_OVER), person(observations=[alt]), AS_OF))
+    assert check.verdict == verdict and check.unit == "x ULN"
+    assert f"x ULN ({high} U/L)" in check.reason and "reference_limits" not in check.reason
+
+
+@pytest.mark.parametrize("text, name, code, value, unit, missing", [
+    ("Inclusion Criteria:\n- LDH ≤ 2.5 × ULN", "LDH", "LOINC:2532-0", 900, "U/L",
+     "ULN bounds for LOINC:2532-0"),  # no row
+    ("Inclusion Criteria:\n- ALT ≥ 0.5 × LLN", "ALT", "LOINC:1742-6", 1, "U/L",
+     "LLN bounds for LOINC:1742-6"),  # a row without LLN bounds
+])
+def test_a_multiple_of_a_limit_without_bounds_stays_unknown(rules, text, name, code, value, unit,
+                                                            missing):
+    check = only_check(screen(annotate(rules, text), person(observations=[obs(name, value, unit, code)]),
+                              AS_OF))
+    assert check.verdict == "unknown"
+    assert "carries no reference range" in check.reason and missing in check.reason
+
+
+HB_LLN = ("# version: test\n"
+          "LOINC:718-7\themoglobin\tg/dL\t-\t-\t11.6\t14\tlowest: a; highest: b\n")
+
+
+@pytest.mark.parametrize("value, unit, verdict", [
+    (13, "g/dL", "met"),  # 13 / 14 = 0.93 x LLN at the least: >= 0.9 x LLN anywhere
+    (130, "g/L", "met"),
+    (10, "g/dL", "not_met"),  # 10 / 11.6 = 0.86 x LLN at the most
+    (12, "g/dL", "unknown"),  # 0.86-1.03 x LLN
+])
+def test_a_multiple_of_lln_is_decided_by_the_lln_bounds(rules, monkeypatch, value, unit, verdict):
+    from criteria_nlp import reference_limits
+
+    table = reference_limits.ReferenceLimitTable(HB_LLN)
+    monkeypatch.setattr(reference_limits, "get_reference_limits", lambda: table)
+    doc = annotate(rules, "Inclusion Criteria:\n- Hemoglobin ≥ 0.9 x LLN")
+    hb = obs("hemoglobin", value, unit, "LOINC:718-7")
+    check = only_check(screen(doc, person(observations=[hb]), AS_OF))
+    assert check.verdict == verdict and "LLN" in check.reason
+
+
+def test_reference_limits_file_loads_with_sources():
+    from criteria_nlp.concepts import get_concepts
+    from criteria_nlp.reference_limits import get_reference_limits
+
+    table = get_reference_limits()
+    assert table.version and table is get_reference_limits()
+    codes = {row.code for row in table}
+    assert {"LOINC:1742-6", "LOINC:1920-8", "LOINC:1975-2", "LOINC:6768-6", "LOINC:2324-2",
+            "LOINC:2160-0"} <= codes  # ALT, AST, total bilirubin, ALP, GGT, creatinine
+    for row in table:
+        concept = get_concepts().by_code(row.code)
+        assert concept is not None and row.unit == concept.unit
+        assert row.source.strip() and "lowest:" in row.source and "highest:" in row.source
+        assert row.uln is not None or row.lln is not None
+        for pair in (row.uln, row.lln):
+            assert pair is None or 0 < pair[0] <= pair[1]
+
+
+@pytest.mark.parametrize("row, reason", [
+    ("LOINC:1742-6\talt\tU/L\t79\t19\t-\t-\tlowest: a", "lowest <= highest"),
+    ("LOINC:1742-6\talt\tU/L\t19\t-\t-\t-\tlowest: a", "numbers or both `-`"),
+    ("LOINC:1742-6\talt\tU/L\t-\t-\t-\t-\tlowest: a", "no limits"),
+    ("LOINC:1742-6\talt\tU/L\t19\t79\t-\t-\t", "no source"),
+    ("LOINC:1742-6\talt\tkat/L\t19\t79\t-\t-\tlowest: a", "not LOINC:1742-6's unit"),
+    ("LOINC:1742-6\tast\tU/L\t19\t79\t-\t-\tlowest: a", "does not find LOINC:1742-6"),
+    ("LOINC:1-1\talt\tU/L\t19\t79\t-\t-\tlowest: a", "no concept"),
+    ("LOINC:1742-6\talt\tU/L\t19\t79\t-\tlowest: a", "expected 8 TAB-separated columns"),
+])
+def test_reference_limits_bad_row_names_its_line(row, reason):
+    from criteria_nlp.reference_limits import ReferenceLimitTable
+
+    with pytest.raises(ValueError, match=reason) as err:
+        ReferenceLimitTable(f"# version: test\n\n{row}\n")
+    assert err.value.line == 3 and "reference_limits.tsv:3" in str(err.value)
+
+
 LABS = ("Exclusion Criteria:\n- Abnormal laboratory findings: ALT > 2 × ULN; hemoglobin "
         "< 85 g/L, platelet count < 50 × 10^9/L.")
 
@@ -544,15 +665,60 @@ def test_one_item_of_an_exclusion_list_excludes(rules):
     normal = person(observations=[obs("platelets", 242, "10*9/L"), obs("hemoglobin", 120, "g/L"),
                                   obs("ALT", 20, "U/L")])
     got = screen(doc, normal, AS_OF)
-    assert got.criteria[0].verdict == "unknown"  # ALT against its ULN stays open
+    assert got.criteria[0].checks[0].verdict == "not_met"  # ALT 20 < 2 x the lowest ULN in use
+    # every item of the list is checked and none holds: the exclusion is not met
+    assert got.criteria[0].verdict == "not_met" and "no item of the list" in got.criteria[0].reason
     ranged = person(observations=[obs("platelets", 242, "10*9/L"), obs("hemoglobin", 120, "g/L"),
                                   dict(obs("ALT", 20, "U/L"), reference_high=40)])
     got = screen(doc, ranged, AS_OF)  # 0.5 x ULN: no check on the list holds
     assert [(c.subject, c.verdict) for c in got.criteria[0].checks] == [
         ("ALT", "not_met"), ("hemoglobin", "not_met"), ("platelet count", "not_met")]
     assert got.criteria[0].checks[0].value == 0.5
-    # `Abnormal laboratory findings` may name more than the three checks: still open
-    assert got.criteria[0].verdict == "unknown" and "alternatives" in got.criteria[0].reason
+    assert got.criteria[0].verdict == "not_met"
+    unchecked = person(observations=[obs("platelets", 242, "10*9/L"), obs("hemoglobin", 120, "g/L")])
+    got = screen(doc, unchecked, AS_OF)  # no ALT in the record: one item stays open
+    assert got.criteria[0].verdict == "unknown"
+
+
+@pytest.mark.parametrize("text", [
+    # an item without a threshold (`active infection`) may be what excludes
+    "Exclusion Criteria:\n- Active infection; hemoglobin < 85 g/L, platelet count < 50 × 10^9/L.",
+    # `or` names alternatives the checks may not cover
+    "Exclusion Criteria:\n- Hemoglobin < 85 g/L or any other abnormal laboratory value.",
+])
+def test_an_exclusion_list_with_an_unchecked_item_stays_open(rules, text):
+    doc = annotate(rules, text)
+    normal = person(observations=[obs("platelets", 242, "10*9/L"), obs("hemoglobin", 120, "g/L")])
+    got = screen(doc, normal, AS_OF)
+    assert {c.verdict for c in got.criteria[0].checks} == {"not_met"}
+    assert got.criteria[0].verdict == "unknown"
+
+
+@pytest.mark.parametrize("values,verdict", [
+    ([("AST", 28), ("ALT", 30)], "not_met"),  # both under 2 x 19 and 2 x 30 U/L
+    ([("AST", 28), ("ALT", 200)], "met"),  # ALT over 2 x 79 U/L, the highest ULN in use
+    ([("AST", 28)], "unknown"),  # ALT not in the record
+    ([("AST", 28), ("ALT", 50)], "unknown"),  # ALT 50: over 2 x ULN at some laboratories only
+])
+def test_a_slash_pair_is_checked_member_by_member(rules, values, verdict):
+    doc = annotate(rules, "Exclusion Criteria:\n- AST/ALT > 2 × ULN")
+    assert doc.constraints[0].subject.text == "AST/ALT"
+    got = screen(doc, person(observations=[obs(name, value, "U/L") for name, value in values]), AS_OF)
+    check = only_check(got)
+    assert check.subject == "AST/ALT" and check.verdict == verdict
+    assert check.reason.count("x ULN") >= 1 and "AST" in check.reason
+
+
+def test_a_slash_pair_under_an_upper_bound_needs_both(rules):
+    doc = annotate(rules, "Inclusion Criteria:\n- ALT/AST ≤ 2.5 × ULN")
+    both = person(observations=[dict(obs("ALT", 30, "U/L"), reference_high=40),
+                                dict(obs("AST", 30, "U/L"), reference_high=40)])
+    assert only_check(screen(doc, both, AS_OF)).verdict == "met"
+    one_over = person(observations=[dict(obs("ALT", 30, "U/L"), reference_high=40),
+                                    dict(obs("AST", 130, "U/L"), reference_high=40)])
+    assert only_check(screen(doc, one_over, AS_OF)).verdict == "not_met"
+    one_missing = person(observations=[dict(obs("ALT", 30, "U/L"), reference_high=40)])
+    assert only_check(screen(doc, one_missing, AS_OF)).verdict == "unknown"
 
 
 def test_a_condition_the_checks_do_not_cover_keeps_met_open(rules):
