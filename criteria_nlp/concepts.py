@@ -124,6 +124,23 @@ def _split_brackets(text: str) -> Tuple[str, List[str]]:
     return text, inside
 
 
+def read_versioned_tsv(text: str) -> Tuple[Optional[str], List[Tuple[int, List[str]]]]:
+    """The `# version:` of a data table (the first such comment; None without one) and its
+    rows as (line number, TAB-separated columns stripped); blank and `#` lines skipped."""
+    version: Optional[str] = None
+    rows: List[Tuple[int, List[str]]] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("#"):
+            m = _VERSION_RE.match(line.strip())
+            if m and version is None:
+                version = m.group(1)
+            continue
+        rows.append((lineno, [c.strip() for c in line.split("\t")]))
+    return version, rows
+
+
 class ConceptTable:
     """The concepts of a concepts.tsv, indexed by name.
 
@@ -163,19 +180,11 @@ class ConceptTable:
     # ------------------------------------------------------------------ loading
 
     def _parse(self) -> Tuple[str, List[Tuple[Concept, int]]]:
-        version: Optional[str] = None
         rows: List[Tuple[Concept, int]] = []
         codes: Dict[str, int] = {}
         analytes = _analyte_keys()
-        for lineno, line in enumerate(self.text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            if line.lstrip().startswith("#"):
-                m = _VERSION_RE.match(line.strip())
-                if m and version is None:
-                    version = m.group(1)
-                continue
-            cols = [c.strip() for c in line.split("\t")]
+        version, lines = read_versioned_tsv(self.text)
+        for lineno, cols in lines:
             if len(cols) != 5:
                 self._fail(lineno, "expected 5 TAB-separated columns (code, name, unit, analyte, names), "
                            f"got {len(cols)}")

@@ -10,20 +10,18 @@ reference range with the result:
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from typing import Dict, Iterator, List, NoReturn, Optional, Tuple
 
-from .concepts import ConceptTable, get_concepts
+from .concepts import ConceptTable, get_concepts, read_versioned_tsv
 from .errors import RuleFileError
 
 __all__ = ["ReferenceLimits", "ReferenceLimitTable", "get_reference_limits"]
 
 LIMITS_FILE = "reference_limits.tsv"
 _PACKAGE_PATH = f"criteria_nlp/resources/{LIMITS_FILE}"
-_VERSION_RE = re.compile(r"#\s*version:\s*(\S+)")
 _COLUMNS = "code, name, unit, lowest_uln, highest_uln, lowest_lln, highest_lln, source"
 
 Bounds = Tuple[float, float]  # (lowest, highest) limit in use
@@ -72,18 +70,10 @@ class ReferenceLimitTable:
         return iter(self.rows)
 
     def _parse(self) -> Tuple[str, Tuple[ReferenceLimits, ...]]:
-        version: Optional[str] = None
         rows: List[ReferenceLimits] = []
         lines: Dict[str, int] = {}
-        for lineno, line in enumerate(self.text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            if line.lstrip().startswith("#"):
-                m = _VERSION_RE.match(line.strip())
-                if m and version is None:
-                    version = m.group(1)
-                continue
-            cols = [c.strip() for c in line.split("\t")]
+        version, table = read_versioned_tsv(self.text)
+        for lineno, cols in table:
             if len(cols) != 8:
                 self._fail(lineno, f"expected 8 TAB-separated columns ({_COLUMNS}), got {len(cols)}")
             code, name, unit, *figures, source = cols
