@@ -1265,7 +1265,7 @@ def _shape_of(text: str, offset: int, section: Optional[str], require: bool,
                  for a, b, positions in merged if positions]
         # `Abnormal laboratory findings: ALT > 2x ULN; hemoglobin < 85 g/L, platelets < 50`:
         # every item of the list is checked, so none excluding is the exclusion not met
-        listed = section == "exclusion" and not or_cue and not require and all(
+        listed = alternatives and section == "exclusion" and not or_cue and not require and all(
             positions or not _LETTER.search(top[a:b]) for a, b, positions in merged)
         return _Shape(groups, negated, alternatives, conjunct, exception, tuple(items), listed)
     return _Shape(groups, negated, alternatives, conjunct, exception, tuple(items))
