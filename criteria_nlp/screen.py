@@ -779,11 +779,11 @@ class _Run:
         else:
             return Check(**base, verdict=UNKNOWN, fact=fact, value=value, unit=unit,
                          reason=f"{seen} is {_num(least)}-{_num(most)} x {ref} for the {ref}s in "
-                                f"use, {_num(low)}-{_num(high)} {unit} (reference_limits.tsv: "
-                                f"{row.source}): {_interval(c)} at some laboratories, not at "
-                                f"others; the record carries no reference range")
+                                f"use, {_num(low)}-{_num(high)} {unit} (reference_limits.tsv, the "
+                                f"{row.name} row, with its sources): {_interval(c)} at some "
+                                f"laboratories, not at others; the record carries no reference range")
         return Check(**base, verdict=verdict, fact=fact, value=value, unit=unit,
-                     reason=f"{why} (reference_limits.tsv: {row.source}): "
+                     reason=f"{why} (reference_limits.tsv, the {row.name} row, with its sources): "
                             f"{_relation(verdict == MET, c)} at any laboratory; the record "
                             f"carries no reference range")
 
