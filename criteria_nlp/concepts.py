@@ -78,10 +78,15 @@ _Match = Union[Concept, _Ambiguous, None]
 
 def read_concepts_text() -> str:
     """The content of the package's concepts.tsv."""
+    return read_package_table(CONCEPTS_FILE)
+
+
+def read_package_table(name: str) -> str:
+    """The content of a data table in `criteria_nlp/resources` (`concepts.tsv`)."""
     try:
-        return files("criteria_nlp.resources").joinpath(CONCEPTS_FILE).read_text(encoding="utf-8")
+        return files("criteria_nlp.resources").joinpath(name).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise RuleFileError(_PACKAGE_PATH, None, f"cannot read: {exc}") from exc
+        raise RuleFileError(f"criteria_nlp/resources/{name}", None, f"cannot read: {exc}") from exc
 
 
 @lru_cache(maxsize=1)

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib.resources import files
 from typing import Dict, Iterator, List, NoReturn, Optional, Tuple
 
-from .concepts import ConceptTable, get_concepts, read_versioned_tsv
+from .concepts import ConceptTable, get_concepts, read_package_table, read_versioned_tsv
 from .errors import RuleFileError
 
 __all__ = ["ReferenceLimits", "ReferenceLimitTable", "get_reference_limits"]
@@ -54,7 +53,7 @@ class ReferenceLimitTable:
 
     def __init__(self, text: Optional[str] = None, concepts: Optional[ConceptTable] = None) -> None:
         self.path = _PACKAGE_PATH if text is None else LIMITS_FILE
-        self.text = _read_package_text() if text is None else text
+        self.text = read_package_table(LIMITS_FILE) if text is None else text
         self._concepts = concepts if concepts is not None else get_concepts()
         self.version, self.rows = self._parse()
         self._by_code: Dict[str, ReferenceLimits] = {row.code: row for row in self.rows}
@@ -116,13 +115,6 @@ class ReferenceLimitTable:
 
     def _fail(self, lineno: int, reason: str) -> NoReturn:
         raise RuleFileError(self.path, lineno, reason)
-
-
-def _read_package_text() -> str:
-    try:
-        return files("criteria_nlp.resources").joinpath(LIMITS_FILE).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RuleFileError(_PACKAGE_PATH, None, f"cannot read: {exc}") from exc
 
 
 @lru_cache(maxsize=1)

@@ -750,7 +750,10 @@ class _Run:
                          reason=f"{label} {result}{when} vs a multiple of {ref}: the record carries "
                                 f"no reference range ({ref}) to compare, and reference_limits.tsv "
                                 f"has no {ref} bounds for {concept.code}")
-        value, problem = _to_unit(obs.value, obs.unit, row.unit, concept)  # type: ignore[arg-type]
+        if _unitless(obs.unit):
+            value, problem = obs.value, f"the observation has no unit; the limits are in {row.unit}"
+        else:
+            value, problem = _to_unit(obs.value, obs.unit, row.unit, concept)  # type: ignore[arg-type]
         if problem is not None:
             return Check(**base, verdict=UNKNOWN, fact=fact,
                          reason=f"{label} {result}{when} vs a multiple of {ref}: {problem}")
@@ -1113,17 +1116,16 @@ def _unitless(unit: Optional[str]) -> bool:
 
 def _to_unit(value: float, unit: Optional[str], target: str, concept: "Concept"
              ) -> Tuple[float, Optional[str]]:
-    """(value in `target`, None) or (value, the problem), converted as `_to_constraint_unit`
-    converts."""
+    """(value in `target`, None) or (value, the problem): `unit` converted by pint, with the
+    concept's molar mass where one is needed."""
     if unit is not None and unit.strip() == target:
         return _round(value), None
-    if _unitless(unit):
-        return value, f"the observation has no unit; the limits are in {target}"
     from .errors import UnitParseError
     from .units import convert
 
+    analyte = concept.analyte or concept.names[0]  # a name where no molar mass is needed (HbA1c)
     try:
-        converted = convert(value, unit or "", target, analyte=concept.analyte or concept.names[0])
+        converted = convert(value, unit or "", target, analyte=analyte)
     except (UnitParseError, ValueError) as err:
         return value, f"cannot convert to {target}: {err}"
     return _round(converted), None
@@ -1140,15 +1142,8 @@ def _to_constraint_unit(value: float, unit: Optional[str], c: Constraint, concep
         return value, unit, f"the criterion gives no unit to compare {unit} with"
     if _unitless(unit):
         return value, unit, f"the observation has no unit; the criterion is in {c.unit}"
-    from .errors import UnitParseError
-    from .units import convert
-
-    analyte = concept.analyte or concept.names[0]  # a name where no molar mass is needed (HbA1c)
-    try:
-        converted = convert(value, unit, c.unit, analyte=analyte)
-    except (UnitParseError, ValueError) as err:
-        return value, unit, f"cannot convert to {c.unit}: {err}"
-    return _round(converted), c.unit, None
+    converted, problem = _to_unit(value, unit, c.unit, concept)
+    return converted, unit if problem else c.unit, problem
 
 
 # ============================================================================ criteria
@@ -1168,7 +1163,7 @@ class _Shape(NamedTuple):
     conjunct: bool  # `with`, `and`, `requiring`...: conditions the checks may not cover
     exception: bool  # `unless`, `except`...
     items: Tuple[Tuple[Tuple[int, ...], bool], ...]  # (groups, with a conjunct or exception)
-    listed: bool = False  # an exclusion list whose every item holds a check, and no `or`
+    listed: bool  # an exclusion list whose every item holds a check, and no `or`
 
 
 def _shape(crit: Criterion, own: List[int], constraints: Sequence[Constraint]) -> _Shape:
@@ -1242,6 +1237,7 @@ def _shape_of(text: str, offset: int, section: Optional[str], require: bool,
     conjunct = _AND_CUE.search(plain) is not None
     exception = _EXCEPT_CUE.search(masked) is not None
     items: List[Tuple[Tuple[int, ...], bool]] = []
+    listed = False
     if section == "exclusion" or require:
         cuts = [0] + [m.end() for m in _ITEM_SEPARATOR.finditer(top)] + [len(text) + 1]
         parts: List[Tuple[int, int, List[int]]] = [(cuts[k], cuts[k + 1], [])
@@ -1267,8 +1263,7 @@ def _shape_of(text: str, offset: int, section: Optional[str], require: bool,
         # every item of the list is checked, so none excluding is the exclusion not met
         listed = alternatives and section == "exclusion" and not or_cue and not require and all(
             positions or not _LETTER.search(top[a:b]) for a, b, positions in merged)
-        return _Shape(groups, negated, alternatives, conjunct, exception, tuple(items), listed)
-    return _Shape(groups, negated, alternatives, conjunct, exception, tuple(items))
+    return _Shape(groups, negated, alternatives, conjunct, exception, tuple(items), listed)
 
 
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\}")
