@@ -9,8 +9,8 @@ Two data files of this package drive everything:
   and the parameterised ``clinical`` context that turns mg/dL into umol/L.
 
 Recognition needs no pint: the forms compile into one regular-expression alternation,
-built on first use. The pint registry is built once, on the first call of
-:func:`get_registry` or :func:`convert`.
+built on first use. pint is imported, and its registry built once, on the first call of
+:func:`get_registry` or :func:`convert` (loading the pipeline does neither).
 """
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Dict, List, Optional, Tuple
-
-import pint
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from criteria_nlp.errors import RuleFileError, UnitParseError
+
+if TYPE_CHECKING:  # pragma: no cover - pint is imported where a conversion needs it
+    import pint
 
 __all__ = [
     "DIMENSIONS",
@@ -458,6 +459,8 @@ def get_registry() -> pint.UnitRegistry:
     if _REGISTRY is None:
         with _REGISTRY_LOCK:
             if _REGISTRY is None:
+                import pint  # 0.2 s: only for conversions, not to read units
+
                 ureg = pint.UnitRegistry()
                 resource = _package_files().joinpath(DEFINITIONS_FILE)
                 try:
@@ -499,6 +502,8 @@ def _pint_unit(unit_text: str) -> Tuple[float, pint.Unit]:
         return hit
     if not isinstance(unit_text, str) or not unit_text.strip():
         raise UnitParseError(str(unit_text), "empty or not a string")
+    import pint
+
     ureg = get_registry()
     expr = _pint_expression(unit_text)
     source = expr if expr is not None else unit_text.strip()
@@ -578,6 +583,8 @@ _CONVERSIONS: Dict[Tuple[str, str, Optional[str]], Tuple[float, float]] = {}
 
 def _convert_once(value: float, from_unit: str, to_unit: str, analyte: Optional[str]) -> float:
     """`convert` through pint (a molar-mass context costs about half a millisecond)."""
+    import pint
+
     if analyte and _analyte_key(analyte) in _HBA1C and {from_unit.strip(), to_unit.strip()} <= _HBA1C_UNITS.keys():
         ureg = get_registry()  # `48 mmol/mol` is 6.54 %: the master equation, not a ratio
         quantity = ureg.Quantity(float(value), _HBA1C_UNITS[from_unit.strip()])
